@@ -1,0 +1,134 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import {
+  DevicesServiceDouble,
+  eventually,
+  type Infrastructure,
+  serviceEnv,
+  startConnectivity,
+  startInfrastructure,
+  type TestDevice,
+  type TestService,
+  TopicReader,
+} from '../test-support/harness.test-helpers';
+
+interface Received {
+  topic: string;
+  body: { commandId: string; name: string; params?: unknown; expiresAt: string };
+}
+
+/** A device that subscribes to its commands and answers each one. */
+async function commandedDevice(url: string, device: TestDevice, answer = true): Promise<{ client: MqttClient; received: Received[] }> {
+  const client = await new Promise<MqttClient>((resolve, reject) => {
+    const c = mqtt.connect(url, { clientId: device.clientId, username: device.clientId, password: device.token, reconnectPeriod: 0 });
+    c.once('connect', () => resolve(c));
+    c.once('error', reject);
+  });
+  const received: Received[] = [];
+  client.on('message', (topic, payload) => {
+    const body = JSON.parse(payload.toString()) as Received['body'];
+    received.push({ topic, body });
+    if (answer) client.publish(`${topic}/response`, JSON.stringify({ outcome: 'succeeded', response: { applied: body.name } }), { qos: 1 });
+  });
+  await client.subscribeAsync(device.topic('commands/+'), { qos: 1 });
+  return { client, received };
+}
+
+describe('command delivery', () => {
+  let infra: Infrastructure;
+  let replicas: TestService[];
+  let devices: DevicesServiceDouble;
+  let outcomes: TopicReader<'connectivity.command.responded.v1'>;
+
+  beforeAll(async () => {
+    infra = await startInfrastructure('connectivity_commands');
+    replicas = [
+      await startConnectivity(serviceEnv(infra, { REPLICA_ID: 'replica-a' })),
+      await startConnectivity(serviceEnv(infra, { REPLICA_ID: 'replica-b' })),
+    ];
+    devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
+    await devices.connect();
+    outcomes = new TopicReader(infra.kafka.bootstrapServers, 'connectivity.command.responded.v1');
+    await outcomes.start();
+  });
+
+  afterAll(async () => {
+    await outcomes?.stop();
+    await devices?.disconnect();
+    for (const replica of replicas ?? []) await replica.shutdown();
+    await infra?.stop();
+  });
+
+  const request = (device: TestDevice, name: string, ttlMs = 60_000) =>
+    devices.publish('devices.command.requested.v1', device.tenant, {
+      commandId: randomUUID(),
+      deviceId: device.deviceId,
+      name,
+      params: { level: 80 },
+      expiresAt: new Date(Date.now() + ttlMs).toISOString(),
+    });
+  const outcomesOf = (commandId: string) =>
+    outcomes.matching((event) => event.payload.commandId === commandId).map((read) => read.event.payload.outcome);
+
+  it('reaches a device connected to either replica, whichever replica consumed the request', async () => {
+    const fleet = await Promise.all([0, 1, 2, 3, 4, 5].map(() => devices.register('alpha')));
+    const sessions = await Promise.all(fleet.map((device, i) => commandedDevice((replicas[i % 2] as TestService).mqttUrl, device)));
+    const requested = await Promise.all(fleet.map((device) => request(device, 'dim')));
+
+    for (const [i, event] of requested.entries()) {
+      await eventually(() => (sessions[i]?.received.length ?? 0) >= 1, 15_000);
+      expect(sessions[i]?.received[0]).toMatchObject({
+        topic: (fleet[i] as TestDevice).topic(`commands/${event.payload.commandId}`),
+        body: { commandId: event.payload.commandId, name: 'dim', params: { level: 80 } },
+      });
+    }
+    for (const event of requested) {
+      await outcomes.waitFor((e) => e.payload.commandId === event.payload.commandId, 2);
+      expect(outcomesOf(event.payload.commandId)).toEqual(['delivered', 'succeeded']);
+    }
+    const [succeeded] = outcomes.matching((e) => e.payload.commandId === requested[0]?.payload.commandId && e.payload.outcome === 'succeeded');
+    expect(succeeded?.event.payload.response).toEqual({ applied: 'dim' });
+
+    const db = new Client({ connectionString: infra.database.url });
+    await db.connect();
+    try {
+      const rows = await db.query<{ received_by: string; delivered_by: string }>(
+        'SELECT received_by, delivered_by FROM device_command WHERE command_id = ANY($1::uuid[])',
+        [requested.map((event) => event.payload.commandId)],
+      );
+      expect(rows.rows.every((row) => ['replica-a', 'replica-b'].includes(row.delivered_by))).toBe(true);
+      // at least one command crossed from the consuming replica to the one holding the session
+      expect(rows.rows.some((row) => row.received_by !== row.delivered_by)).toBe(true);
+    } finally {
+      await db.end();
+    }
+    await Promise.all(sessions.map((session) => session.client.endAsync()));
+  });
+
+  it('holds a command until the device connects within its TTL, and expires one it never took', async () => {
+    const [late, absent] = [await devices.register('alpha'), await devices.register('alpha')];
+    const held = await request(late, 'reboot', 60_000);
+    const doomed = await request(absent, 'reboot', 1_500);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const session = await commandedDevice((replicas[1] as TestService).mqttUrl, late);
+    await eventually(() => session.received.length === 1, 15_000);
+    expect(session.received[0]?.body.commandId).toBe(held.payload.commandId);
+
+    await outcomes.waitFor((e) => e.payload.commandId === doomed.payload.commandId, 1, 10_000);
+    expect(outcomesOf(doomed.payload.commandId)).toEqual(['expired']);
+    const tooLate = await commandedDevice((replicas[0] as TestService).mqttUrl, absent);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(tooLate.received).toEqual([]);
+    await Promise.all([session.client.endAsync(), tooLate.client.endAsync()]);
+  });
+
+  it('closes a session that answers a command it does not have', async () => {
+    const device = await devices.register('alpha');
+    const { client } = await commandedDevice((replicas[0] as TestService).mqttUrl, device, false);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.publish(device.topic(`commands/${randomUUID()}/response`), '{"outcome":"succeeded"}', { qos: 1 });
+    await closed;
+    client.end(true);
+  });
+});

@@ -1,0 +1,128 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import {
+  DevicesServiceDouble,
+  metricValue,
+  type Infrastructure,
+  serviceEnv,
+  startConnectivity,
+  startInfrastructure,
+  type TestDevice,
+  type TestService,
+  TopicReader,
+} from '../test-support/harness.test-helpers';
+
+function connect(url: string, device: TestDevice, options: IClientOptions = {}): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(url, { clientId: device.clientId, username: device.clientId, password: device.token, reconnectPeriod: 0, ...options });
+    client.once('connect', () => resolve(client));
+    client.once('error', (error) => {
+      client.end(true);
+      reject(error);
+    });
+    client.once('close', () => {
+      client.end(true);
+      reject(new Error('closed before CONNACK'));
+    });
+  });
+}
+
+describe('limits', () => {
+  let infra: Infrastructure;
+  let service: TestService;
+  let devices: DevicesServiceDouble;
+  let audits: TopicReader<'security.audit.recorded.v1'>;
+
+  beforeAll(async () => {
+    infra = await startInfrastructure('connectivity_limits');
+    service = await startConnectivity(
+      serviceEnv(infra, { LIMIT_BURST_SECONDS: '3', LIMIT_TENANT_CONNECTIONS: '2', LIMIT_DEVICE_MESSAGES_PER_MINUTE: '6000' }),
+    );
+    devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
+    await devices.connect();
+    audits = new TopicReader(infra.kafka.bootstrapServers, 'security.audit.recorded.v1');
+    await audits.start();
+  });
+
+  afterAll(async () => {
+    await audits?.stop();
+    await devices?.disconnect();
+    await service?.shutdown();
+    await infra?.stop();
+  });
+
+  it('answers HTTP 429 with Retry-After past the device’s rate, and audits it once', async () => {
+    const device = await devices.register('alpha', { limits: { messagesPerMinute: 60 } });
+    const post = () =>
+      fetch(`${service.url}/ingest/v1/alpha/devices/${device.deviceId}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${device.token}`, 'content-type': 'text/plain' },
+        body: 'x',
+      });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await post()).status);
+    expect(statuses).toEqual([202, 202, 202, 429, 429]);
+    const limited = await post();
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await limited.json()).toMatchObject({ code: 'rate-limited', limit: 60 });
+    expect(await metricValue(service.url, 'connectivity_rejections_total', { transport: 'http', reason: 'rate-limited' })).toBe(3);
+
+    const reads = await audits.waitFor((event) => event.payload.actor.id === `alpha/${device.deviceId}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(audits.matching((event) => event.payload.actor.id === `alpha/${device.deviceId}`)).toHaveLength(1);
+    expect(reads[0]?.event).toMatchObject({
+      tenant: 'alpha',
+      source: 'connectivity',
+      payload: { actor: { kind: 'device' }, action: 'connectivity.http.message-rate', outcome: 'denied', reason: 'message-rate' },
+    });
+  });
+
+  it('closes an MQTT session past its rate; other devices keep publishing', async () => {
+    const [flooder, neighbour] = [await devices.register('alpha', { limits: { messagesPerMinute: 60 } }), await devices.register('alpha')];
+    const calm = await connect(service.mqttUrl, neighbour);
+    const client = await connect(service.mqttUrl, flooder);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    for (let i = 0; i < 3; i++) await client.publishAsync(flooder.topic('up'), `m${i}`, { qos: 1 });
+    client.publish(flooder.topic('up'), 'one too many', { qos: 1 });
+    await closed;
+    client.end(true);
+    await calm.publishAsync(neighbour.topic('up'), 'fine', { qos: 1 });
+    await audits.waitFor((event) => event.payload.actor.id === `alpha/${flooder.deviceId}` && event.payload.action === 'connectivity.mqtt.message-rate');
+    await calm.endAsync();
+  });
+
+  it('refuses a tenant’s sessions beyond its quota with CONNACK 3, and frees the slot on disconnect', async () => {
+    const fleet = await Promise.all([0, 1, 2].map(() => devices.register('gamma')));
+    const [first, second] = [await connect(service.mqttUrl, fleet[0] as TestDevice), await connect(service.mqttUrl, fleet[1] as TestDevice)];
+    await expect(connect(service.mqttUrl, fleet[2] as TestDevice)).rejects.toMatchObject({ code: 3 });
+    await first.endAsync();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const third = await connect(service.mqttUrl, fleet[2] as TestDevice);
+    expect(await metricValue(service.url, 'connectivity_rejections_total', { reason: 'connection-quota' })).toBe(1);
+    await Promise.all([second.endAsync(), third.endAsync()]);
+  });
+
+  it('closes connections from an address that reconnects in a tight loop, before any token check', async () => {
+    const flooded = await startConnectivity(serviceEnv(infra, { LIMIT_BURST_SECONDS: '3', LIMIT_CONNECTS_PER_ADDRESS_PER_MINUTE: '60' }));
+    try {
+      const device = await devices.register('alpha');
+      const outcomes: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        outcomes.push(
+          await connect(flooded.mqttUrl, device, { connectTimeout: 2_000 }).then(
+            async (client) => {
+              await client.endAsync();
+              return 'connected';
+            },
+            () => 'closed',
+          ),
+        );
+      }
+      expect(outcomes.slice(0, 3)).toEqual(['connected', 'connected', 'connected']);
+      expect(outcomes.slice(3)).toEqual(['closed', 'closed', 'closed', 'closed', 'closed']);
+      expect(await metricValue(flooded.url, 'connectivity_rejections_total', { reason: 'connect-rate' })).toBe(5);
+    } finally {
+      await flooded.shutdown();
+    }
+  });
+});

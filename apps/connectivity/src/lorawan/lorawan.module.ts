@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { RegistryModule } from '../registry/registry.module';
+import { StatusModule } from '../status/status.module';
+import { LorawanController } from './lorawan.controller';
+import { LorawanRepository } from './lorawan.repository';
+import { LorawanService } from './lorawan.service';
+
+@Module({
+  imports: [RegistryModule, StatusModule],
+  controllers: [LorawanController],
+  providers: [LorawanService, LorawanRepository],
+})
+export class LorawanModule {}

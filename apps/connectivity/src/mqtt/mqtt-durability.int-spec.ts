@@ -1,0 +1,82 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { type ChildService, startChildService } from '../test-support/child-service.test-helpers';
+import {
+  DevicesServiceDouble,
+  type Infrastructure,
+  serviceEnv,
+  startInfrastructure,
+  type TestDevice,
+  TopicReader,
+} from '../test-support/harness.test-helpers';
+
+function connect(url: string, device: TestDevice): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(url, {
+      clientId: device.clientId,
+      username: device.clientId,
+      password: device.token,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    client.once('connect', () => resolve(client));
+    client.once('error', reject);
+  });
+}
+
+describe('a QoS 1 PUBACK means the reading is in Kafka', () => {
+  let infra: Infrastructure;
+  let service: ChildService | undefined;
+  let devices: DevicesServiceDouble;
+  let uplinks: TopicReader<'connectivity.uplink.received.v1'>;
+
+  beforeAll(async () => {
+    infra = await startInfrastructure('connectivity_kill');
+    devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
+    await devices.connect();
+    uplinks = new TopicReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
+    await uplinks.start();
+  });
+
+  afterAll(async () => {
+    service?.child.kill('SIGKILL');
+    await uplinks?.stop();
+    await devices?.disconnect();
+    await infra?.stop();
+  });
+
+  it('keeps every acknowledged reading when the service is SIGKILLed right after a PUBACK', async () => {
+    service = await startChildService(serviceEnv(infra, { LOG_LEVEL: 'warn' }));
+    const fleet = await Promise.all([0, 1, 2, 3, 4].map(() => devices.register('alpha')));
+    const running = service;
+    const clients = await Promise.all(fleet.map((device) => connect(running.mqttUrl, device)));
+    const acked: string[] = [];
+    let killedAfter: number | undefined;
+    clients.forEach((client, index) => {
+      const device = fleet[index] as TestDevice;
+      client.on('error', () => undefined);
+      for (let n = 0; n < 40; n++) {
+        const reading = `${device.deviceId}#${n}`;
+        client.publish(device.topic('up'), reading, { qos: 1 }, (error) => {
+          if (error || killedAfter !== undefined) return;
+          acked.push(reading);
+          if (acked.length === 25) {
+            running.child.kill('SIGKILL'); // at once, in the PUBACK's own callback
+            killedAfter = acked.length;
+          }
+        });
+      }
+    });
+    expect(await running.exited).toBeNull();
+    clients.forEach((client) => client.end(true));
+    expect(killedAfter).toBe(25);
+
+    const ids = new Set(fleet.map((device) => device.deviceId));
+    await uplinks.waitFor((event) => ids.has(event.payload.deviceId), acked.length, 10_000);
+    const inKafka = new Set(
+      uplinks
+        .matching((event) => ids.has(event.payload.deviceId))
+        .map((read) => Buffer.from(read.event.payload.payload, 'base64').toString()),
+    );
+    expect(acked.filter((reading) => !inKafka.has(reading))).toEqual([]);
+  });
+});

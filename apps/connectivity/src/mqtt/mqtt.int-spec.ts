@@ -1,0 +1,224 @@
+import { provisionedTopics } from '@urbis/contracts';
+import { startDevKafka } from '@urbis/testing';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { promisify } from 'node:util';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import {
+  DevicesServiceDouble,
+  metricValue,
+  type Infrastructure,
+  serviceEnv,
+  startConnectivity,
+  startInfrastructure,
+  type TestDevice,
+  type TestService,
+  TopicReader,
+} from '../test-support/harness.test-helpers';
+
+const MOSQUITTO_PUB = '/usr/bin/mosquitto_pub';
+
+function connect(url: string, device: TestDevice, overrides: IClientOptions = {}): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(url, {
+      clientId: device.clientId,
+      username: device.clientId,
+      password: device.token,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5_000,
+      ...overrides,
+    });
+    client.once('connect', () => resolve(client));
+    client.once('error', (error) => {
+      client.end(true);
+      reject(error);
+    });
+  });
+}
+
+/** Resolves with the CONNACK return code a refused connection got. */
+async function refusalCode(url: string, device: TestDevice, overrides: IClientOptions = {}): Promise<number | undefined> {
+  try {
+    const client = await connect(url, device, overrides);
+    await client.endAsync();
+    return 0;
+  } catch (error) {
+    return (error as { code?: number }).code;
+  }
+}
+
+function closed(client: MqttClient): Promise<void> {
+  return new Promise((resolve) => (client.disconnected ? resolve() : client.once('close', () => resolve())));
+}
+
+describe('MQTT server', () => {
+  let infra: Infrastructure;
+  let service: TestService;
+  let devices: DevicesServiceDouble;
+  let uplinks: TopicReader<'connectivity.uplink.received.v1'>;
+
+  beforeAll(async () => {
+    infra = await startInfrastructure('connectivity_mqtt');
+    service = await startConnectivity(serviceEnv(infra, { LIMIT_MAX_PAYLOAD_BYTES: '1024' }));
+    devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
+    await devices.connect();
+    uplinks = new TopicReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
+    await uplinks.start();
+  });
+
+  afterAll(async () => {
+    await uplinks?.stop();
+    await devices?.disconnect();
+    await service?.shutdown();
+    await infra?.stop();
+  });
+
+  it('is ready only with its MQTT server and registry consumer running', async () => {
+    const response = await fetch(`${service.url}/health/ready`);
+    const body = (await response.json()) as { checks: { name: string; ok: boolean }[] };
+    expect(response.status).toBe(200);
+    expect(body.checks).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'mqtt-server', ok: true }),
+        expect.objectContaining({ name: 'registry-consumer', ok: true }),
+      ]),
+    );
+  });
+
+  it('acknowledges a QoS 1 uplink after Kafka has it, with tenant, device, topic and raw payload', async () => {
+    const device = await devices.register('alpha');
+    const client = await connect(service.mqttUrl, device);
+    const payload = Buffer.from([0x01, 0xff, 0x00, 0x7b]);
+    await client.publishAsync(device.topic('up'), payload, { qos: 1 });
+    // PUBACK received: the event must already be in Kafka (acks=all), not merely on its way.
+    const [read] = await uplinks.waitFor((event) => event.payload.deviceId === device.deviceId, 1, 2_000);
+    expect(read?.key).toBe(`alpha/${device.deviceId}`);
+    expect(read?.event).toMatchObject({
+      type: 'connectivity.uplink.received.v1',
+      tenant: 'alpha',
+      source: 'connectivity',
+      payload: { deviceId: device.deviceId, transport: 'mqtt', mqttTopic: device.topic('up'), payload: payload.toString('base64') },
+    });
+    expect(read?.headers['traceparent']?.toString()).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+    await client.endAsync();
+  });
+
+  it('accepts QoS 0 uplinks too', async () => {
+    const device = await devices.register('alpha');
+    const client = await connect(service.mqttUrl, device);
+    for (let i = 0; i < 5; i++) client.publish(device.topic('up'), JSON.stringify({ n: i }), { qos: 0 });
+    const reads = await uplinks.waitFor((event) => event.payload.deviceId === device.deviceId, 5);
+    expect(reads.map((read) => Buffer.from(read.event.payload.payload, 'base64').toString())).toEqual(
+      [0, 1, 2, 3, 4].map((n) => JSON.stringify({ n })),
+    );
+    await client.endAsync();
+  });
+
+  it('refuses wrong tokens, unknown and suspended devices, and bad identities, each with its return code and metric', async () => {
+    const device = await devices.register('alpha');
+    const before = await metricValue(service.url, 'connectivity_rejections_total', { transport: 'mqtt', reason: 'bad-token' });
+    expect(await refusalCode(service.mqttUrl, device, { password: 'not-the-token' })).toBe(4);
+    expect(await metricValue(service.url, 'connectivity_rejections_total', { transport: 'mqtt', reason: 'bad-token' })).toBe(before + 1);
+    expect(await refusalCode(service.mqttUrl, { ...device, clientId: 'alpha/nobody' })).toBe(4);
+    expect(await refusalCode(service.mqttUrl, device, { username: 'nobody' })).toBe(4);
+    expect(await refusalCode(service.mqttUrl, device, { clientId: 'some-other-id' })).toBe(2);
+    expect(await refusalCode(service.mqttUrl, { ...device, clientId: `beta/${device.deviceId}` })).toBe(4);
+
+    const suspended = await devices.register('alpha');
+    await devices.changeDevice('alpha', suspended.deviceId, { state: 'suspended' });
+    expect(await refusalCode(service.mqttUrl, suspended)).toBe(5);
+
+    const revoked = await devices.register('alpha');
+    expect(await refusalCode(service.mqttUrl, revoked)).toBe(0);
+    await devices.revoke(revoked);
+    expect(await refusalCode(service.mqttUrl, revoked)).toBe(4);
+  });
+
+  it('closes a session that publishes outside its own prefix or too much, and other devices carry on', async () => {
+    const [intruder, bystander] = [await devices.register('alpha'), await devices.register('alpha')];
+    const other = await connect(service.mqttUrl, bystander);
+    const bad = await connect(service.mqttUrl, intruder);
+    const gone = closed(bad);
+    bad.publish(bystander.topic('up'), 'spoofed', { qos: 1 });
+    await gone;
+    bad.end(true);
+
+    const big = await connect(service.mqttUrl, intruder);
+    const goneToo = closed(big);
+    big.publish(intruder.topic('up'), Buffer.alloc(2048), { qos: 1 });
+    await goneToo;
+    big.end(true);
+
+    await other.publishAsync(bystander.topic('up'), 'still here', { qos: 1 });
+    const reads = await uplinks.waitFor((event) => event.payload.deviceId === bystander.deviceId);
+    expect(reads.map((read) => Buffer.from(read.event.payload.payload, 'base64').toString())).toEqual(['still here']);
+    expect(uplinks.matching((event) => event.payload.deviceId === intruder.deviceId)).toEqual([]);
+    expect(await metricValue(service.url, 'connectivity_rejections_total', { reason: 'topic-not-allowed' })).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(service.url, 'connectivity_rejections_total', { reason: 'payload-too-large' })).toBeGreaterThanOrEqual(1);
+    await other.endAsync();
+  });
+
+  it('grants subscriptions to the device’s own commands only', async () => {
+    const device = await devices.register('alpha');
+    const client = await connect(service.mqttUrl, device);
+    const grantedQos = (filter: string) =>
+      client.subscribeAsync(filter, { qos: 1 }).then(
+        (granted) => granted[0]?.qos,
+        (error: { packet?: { granted?: number[] } }) => error.packet?.granted?.[0],
+      );
+    expect(await grantedQos(device.topic('commands/+'))).toBe(1);
+    expect(await grantedQos('urbis/alpha/devices/+/up')).toBe(128);
+    expect(await grantedQos('#')).toBe(128);
+    expect(client.connected).toBe(true);
+    await client.endAsync();
+  });
+
+  it('survives garbage on the wire without disturbing connected devices', async () => {
+    const device = await devices.register('alpha');
+    const client = await connect(service.mqttUrl, device);
+    const port = Number(new URL(service.mqttUrl).port);
+    for (const garbage of [Buffer.from('GET / HTTP/1.1\r\n\r\n'), Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x7f]), Buffer.from([0x30, 0x02, 0x00])]) {
+      await new Promise<void>((resolve) => {
+        const socket = new Socket();
+        socket.on('error', () => resolve());
+        socket.on('close', () => resolve());
+        socket.connect(port, '127.0.0.1', () => socket.end(garbage));
+      });
+    }
+    await client.publishAsync(device.topic('up'), 'after garbage', { qos: 1 });
+    await uplinks.waitFor((event) => event.payload.deviceId === device.deviceId);
+    expect(await metricValue(service.url, 'connectivity_rejections_total', { reason: 'malformed-packet' })).toBeGreaterThanOrEqual(1);
+    await client.endAsync();
+  });
+
+  const withMosquitto = existsSync(MOSQUITTO_PUB) ? it : it.skip;
+  if (!existsSync(MOSQUITTO_PUB)) {
+    process.stderr.write(`skipping the mosquitto_pub test: ${MOSQUITTO_PUB} is missing (apt-get install -y mosquitto-clients)\n`);
+  }
+  withMosquitto('takes a QoS 1 uplink from mosquitto_pub', async () => {
+    const device = await devices.register('alpha');
+    const url = new URL(service.mqttUrl);
+    await promisify(execFile)(MOSQUITTO_PUB, [
+      '-h', url.hostname, '-p', url.port, '-V', 'mqttv311', '-q', '1',
+      '-i', device.clientId, '-u', device.clientId, '-P', device.token,
+      '-t', device.topic('up'), '-m', '{"pm25":12.5}',
+    ], { timeout: 10_000 });
+    const [read] = await uplinks.waitFor((event) => event.payload.deviceId === device.deviceId);
+    expect(Buffer.from(read?.event.payload.payload ?? '', 'base64').toString()).toBe('{"pm25":12.5}');
+  });
+
+  it('authenticates from its own database: a replica on an empty broker still knows the device', async () => {
+    const device = await devices.register('alpha');
+    const emptyKafka = await startDevKafka({ topics: provisionedTopics(), brokers: 1, groupInitialRebalanceDelayMs: 50 });
+    const second = await startConnectivity(serviceEnv({ database: infra.database, kafka: emptyKafka }));
+    try {
+      const client = await connect(second.mqttUrl, device);
+      await client.endAsync();
+    } finally {
+      await second.shutdown();
+      await emptyKafka.stop();
+    }
+  });
+});

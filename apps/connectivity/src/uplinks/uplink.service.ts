@@ -1,0 +1,69 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { createEvent, type PayloadOf } from '@urbis/contracts';
+import { EventPublisher } from '@urbis/messaging';
+import { SERVICE_CONFIG } from '@urbis/runtime';
+import type { ConnectivityConfig } from '../config';
+import { ConnectivityMetrics } from '../metrics/connectivity-metrics';
+import { UplinkBatcher } from './uplink-batcher';
+
+export type UplinkPayload = PayloadOf<'connectivity.uplink.received.v1'>;
+
+const tracer = trace.getTracer('urbis-connectivity');
+
+/**
+ * Turns an accepted message into one `connectivity.uplink.received.v1` and resolves once Kafka
+ * acknowledged it (acks=all): only then may a transport confirm it to the device.
+ */
+@Injectable()
+export class UplinkService {
+  private readonly batcher: UplinkBatcher;
+
+  constructor(
+    publisher: EventPublisher,
+    @Inject(SERVICE_CONFIG) config: ConnectivityConfig,
+    private readonly metrics: ConnectivityMetrics,
+  ) {
+    this.batcher = new UplinkBatcher(publisher, config.uplinks);
+  }
+
+  /** Resolves with the event id once Kafka acknowledged it. */
+  async publish(tenant: string, uplink: UplinkPayload): Promise<string> {
+    const started = performance.now();
+    const event = createEvent('connectivity.uplink.received.v1', { tenant, source: 'connectivity', payload: uplink });
+    await tracer.startActiveSpan(
+      'connectivity.uplink publish',
+      { kind: SpanKind.PRODUCER, attributes: { 'urbis.tenant': tenant, 'urbis.device_id': uplink.deviceId, 'urbis.transport': uplink.transport } },
+      async (span) => {
+        // The reading's trace travels with its own message, even inside a shared produce request.
+        const headers: Record<string, string> = {};
+        propagation.inject(context.active(), headers);
+        try {
+          await this.batcher.send({
+            topic: 'connectivity.uplink.received.v1',
+            key: `${tenant}/${uplink.deviceId}`,
+            event,
+            headers,
+          });
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+    this.metrics.uplinkAccepted(uplink.transport, performance.now() - started);
+    return event.id;
+  }
+
+  /** Uplinks handed over and not yet acknowledged or failed. */
+  get pending(): number {
+    return this.batcher.pending;
+  }
+
+  /** Waits until every uplink handed over so far is acknowledged or failed (shutdown). */
+  drain(): Promise<void> {
+    return this.batcher.drain();
+  }
+}

@@ -1,0 +1,236 @@
+// One running devices service on real components, for the integration suites: a fresh
+// PostgreSQL database with the real migrations, the dev broker, the dev IdP with the test realm,
+// and a Kafka reader that collects what the service publishes.
+import { createEvent, type EventOf, provisionedTopics, type TopicName } from '@urbis/contracts';
+import { createKafka, EventPublisher, messageKeyOf } from '@urbis/messaging';
+import { startServiceForTest } from '@urbis/runtime';
+import {
+  applyMigrations,
+  buildDevKafka,
+  createTestDatabase,
+  type DevIdp,
+  type DevKafka,
+  startDevIdp,
+  startDevKafka,
+  type TestDatabase,
+} from '@urbis/testing';
+import type { Consumer, IHeaders, Kafka } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { Client } from 'pg';
+import { AppModule } from '../app.module';
+import { configSchema } from '../config';
+
+export const TEST_REALM = path.join(__dirname, '../__fixtures__/test-realm.json');
+
+/** Users of the test realm: tenant alpha unless named otherwise. */
+export const USERS = {
+  tenantAdmin: ['tom', 'tom-pw'],
+  operator: ['otto', 'otto-pw'],
+  betaOperator: ['olga', 'olga-pw'],
+  integrator: ['ines', 'ines-pw'],
+  auditor: ['aude', 'aude-pw'],
+  platformAdmin: ['pia', 'pia-pw'],
+} as const;
+
+export interface ConsumedMessage {
+  topic: string;
+  key: string;
+  value: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+/** Reads every topic it is given from the beginning and keeps what it read. */
+export class TopicReader {
+  readonly messages: ConsumedMessage[] = [];
+  private consumer?: Consumer;
+
+  constructor(private readonly kafka: Kafka) {}
+
+  async start(topics: string[]): Promise<void> {
+    this.consumer = this.kafka.consumer({
+      groupId: `reader-${randomBytes(4).toString('hex')}`,
+      maxWaitTimeInMs: 100,
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        this.messages.push({
+          topic,
+          key: message.key?.toString() ?? '',
+          value: message.value ? (JSON.parse(message.value.toString()) as Record<string, unknown>) : {},
+          headers: headersOf(message.headers ?? {}),
+        });
+      },
+    });
+  }
+
+  /** Waits until `count` messages match, and returns them. */
+  async waitFor(
+    predicate: (message: ConsumedMessage) => boolean,
+    count = 1,
+    timeoutMs = 20_000,
+  ): Promise<ConsumedMessage[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.filter(predicate);
+      if (found.length >= count) return found;
+      if (Date.now() > deadline) {
+        throw new Error(`expected ${count} matching message(s) within ${timeoutMs} ms, saw ${found.length}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** The payloads of a topic's events about one device, in order. */
+  payloadsOf(topic: TopicName, deviceId: string): Record<string, unknown>[] {
+    return this.messages
+      .filter((message) => message.topic === topic)
+      .map((message) => message.value['payload'] as Record<string, unknown>)
+      .filter((payload) => payload['deviceId'] === deviceId);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+function headersOf(headers: IHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined)
+      out[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
+  }
+  return out;
+}
+
+export interface DevicesHarness {
+  url: string;
+  database: TestDatabase;
+  reader: TopicReader;
+  /** An access token of a test-realm user. */
+  token(user: keyof typeof USERS): Promise<string>;
+  /** fetch against the service with a user's token and a JSON body. */
+  call(
+    user: keyof typeof USERS,
+    method: string,
+    route: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: Record<string, unknown>; contentType: string }>;
+  /** Publishes events as another service would. */
+  publish<T extends TopicName>(topic: T, events: EventOf<T>[]): Promise<void>;
+  /** Publishes raw bytes on a topic (for malformed messages). */
+  publishRaw(topic: string, key: string, value: string): Promise<void>;
+  sql<T>(query: string, values?: unknown[]): Promise<T[]>;
+  stop(): Promise<void>;
+}
+
+export async function startDevicesHarness(env: Record<string, string> = {}): Promise<DevicesHarness> {
+  await buildDevKafka();
+  const database = await createTestDatabase('devices');
+  const [kafka, idp]: [DevKafka, DevIdp, void] = await Promise.all([
+    startDevKafka({
+      topics: provisionedTopics(),
+      brokers: 1,
+      partitions: 2,
+      groupInitialRebalanceDelayMs: 100,
+    }),
+    startDevIdp({ realmFile: TEST_REALM }),
+    applyMigrations('devices', database.url),
+  ]);
+  const service = await startServiceForTest(AppModule, configSchema, {
+    HOST: '127.0.0.1',
+    DATABASE_URL: database.url,
+    KAFKA_BROKERS: kafka.bootstrapServers.join(','),
+    OIDC_ISSUER_URL: idp.issuer,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const client = createKafka({ clientId: 'devices-test', brokers: kafka.bootstrapServers });
+  const reader = new TopicReader(client);
+  await reader.start(
+    provisionedTopics().filter(
+      (name) => name.startsWith('devices.') || name.endsWith('.dlq') || name.startsWith('security.audit'),
+    ),
+  );
+  const publisher = new EventPublisher({ kafka: client });
+  await publisher.connect();
+  const rawProducer = client.producer();
+  await rawProducer.connect();
+  const pg = new Client({ connectionString: database.url });
+  await pg.connect();
+
+  const tokens = new Map<string, Promise<string>>();
+  const token = (user: keyof typeof USERS) => {
+    let cached = tokens.get(user);
+    if (!cached) {
+      const [username, password] = USERS[user];
+      cached = idp.passwordToken('test-app', 'test-app-secret', username, password);
+      tokens.set(user, cached);
+    }
+    return cached;
+  };
+
+  return {
+    url: service.url,
+    database,
+    reader,
+    token,
+    async call(user, method, route, body, headers = {}) {
+      const response = await fetch(`${service.url}${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${await token(user)}`,
+          ...(body !== undefined && {
+            'content-type': typeof body === 'string' ? 'text/csv' : 'application/json',
+          }),
+          ...headers,
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+        contentType: response.headers.get('content-type') ?? '',
+      };
+    },
+    async publish(topic, events) {
+      await publisher.publish(topic, events, { key: (event) => messageKeyOf(topic, event) });
+    },
+    async publishRaw(topic, key, value) {
+      await rawProducer.send({ topic, messages: [{ key, value }] });
+    },
+    async sql<T>(query: string, values: unknown[] = []) {
+      return (await pg.query(query, values)).rows as T[];
+    },
+    async stop() {
+      await service.shutdown();
+      await Promise.allSettled([reader.stop(), publisher.disconnect(), rawProducer.disconnect(), pg.end()]);
+      await Promise.allSettled([kafka.stop(), idp.stop()]);
+      await database.drop();
+    },
+  };
+}
+
+/** An uplink as connectivity publishes it. */
+export function uplinkEvent(
+  tenant: string,
+  deviceId: string,
+  payload: Buffer,
+  extra: Partial<EventOf<'connectivity.uplink.received.v1'>['payload']> = {},
+): EventOf<'connectivity.uplink.received.v1'> {
+  return createEvent('connectivity.uplink.received.v1', {
+    tenant,
+    source: 'connectivity',
+    payload: {
+      deviceId,
+      transport: 'mqtt',
+      receivedAt: new Date().toISOString(),
+      payload: payload.toString('base64'),
+      ...extra,
+    },
+  });
+}

@@ -1,0 +1,12 @@
+import { provisionedTopics } from '@urbis/contracts';
+import { startServiceForTest } from '@urbis/runtime';
+import { describeServiceBoot } from '@urbis/testing';
+import { AppModule } from './app.module';
+import { configSchema } from './config';
+
+describeServiceBoot({
+  service: 'integration',
+  start: (env) => startServiceForTest(AppModule, configSchema, env),
+  topics: provisionedTopics(),
+  workers: ['outbox-relay'],
+});

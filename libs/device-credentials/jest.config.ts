@@ -1,0 +1,5 @@
+export default {
+  displayName: 'device-credentials',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,94 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+// Also what makes each app's generated package.json list @prisma/client: the generated client
+// (gitignored) is invisible to Nx's project graph, this import is not.
+import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
+import type { PrismaTransactionClient, SqlExecutor } from '@urbis/messaging';
+import type { Logger } from '@urbis/observability';
+import type { BaseConfig } from '../config/base-config';
+import { ServiceLifecycle } from '../lifecycle/service-lifecycle';
+import { SERVICE_CONFIG, SERVICE_LOGGER } from '../tokens';
+
+/** What the runtime needs of a service's generated PrismaClient. */
+export interface PrismaClientLike extends SqlExecutor, PrismaTransactionClient {
+  $disconnect(): Promise<void>;
+}
+
+/** A generated PrismaClient class (engineType "client": it needs a driver adapter). */
+export type PrismaClientClass<T extends PrismaClientLike> = new (options: {
+  adapter: SqlDriverAdapterFactory;
+}) => T;
+
+/** The service's PrismaClient as the generic `PrismaClientLike`, for libraries (the outbox relay). */
+export const DATABASE = Symbol.for('urbis.runtime.database');
+
+/** The URL without its password, for logs and errors. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/**
+ * Opens the client and proves the database answers; fails the boot, naming the database,
+ * when it does not. Registers the `database` readiness check and the disconnect on shutdown.
+ */
+export async function connectPrisma<T extends PrismaClientLike>(
+  Client: PrismaClientClass<T>,
+  url: string,
+  lifecycle: ServiceLifecycle,
+  logger: Logger,
+): Promise<T> {
+  const prisma = new Client({ adapter: new PrismaPg({ connectionString: url }) });
+  try {
+    await prisma.$queryRawUnsafe('SELECT 1');
+  } catch (error) {
+    await prisma.$disconnect().catch(() => undefined);
+    throw new Error(
+      `database unreachable at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  lifecycle.addConnection({
+    name: 'database',
+    check: async () => {
+      await prisma.$queryRawUnsafe('SELECT 1');
+      return true;
+    },
+    close: () => prisma.$disconnect(),
+  });
+  logger.info({ database: redactUrl(url) }, 'database connected');
+  return prisma;
+}
+
+/**
+ * The service's own PrismaClient, connected at boot, ready-checked and closed on shutdown:
+ *
+ *   imports: [DatabaseModule.forPrisma(PrismaClient)]   // PrismaClient from ./prisma-client/client
+ *   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
+ */
+@Module({})
+export class DatabaseModule {
+  static forPrisma<T extends PrismaClientLike>(Client: PrismaClientClass<T>): DynamicModule {
+    return {
+      module: DatabaseModule,
+      global: true,
+      providers: [
+        {
+          provide: Client,
+          inject: [SERVICE_CONFIG, ServiceLifecycle, SERVICE_LOGGER],
+          useFactory: (config: BaseConfig, lifecycle: ServiceLifecycle, logger: Logger) =>
+            connectPrisma(Client, config.database.url, lifecycle, logger),
+        },
+        { provide: DATABASE, useExisting: Client },
+      ],
+      exports: [Client, DATABASE],
+    };
+  }
+}

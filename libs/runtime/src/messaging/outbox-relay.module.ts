@@ -1,0 +1,54 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { EventPublisher, OutboxRelay, prismaTransactionRunner } from '@urbis/messaging';
+import type { Logger } from '@urbis/observability';
+import { DATABASE, type PrismaClientLike } from '../database/database.module';
+import { ServiceLifecycle } from '../lifecycle/service-lifecycle';
+import { SERVICE_LOGGER } from '../tokens';
+import { messagingLogger } from './messaging-logger';
+
+export interface OutboxRelayModuleOptions {
+  batchSize?: number;
+  pollIntervalMs?: number;
+}
+
+/**
+ * Runs the service's outbox relay (@urbis/messaging) as a worker: started once the service is
+ * up, stopped (its batch committed) first on shutdown, and part of readiness. Needs
+ * DatabaseModule.forPrisma and the messaging runtime. Inject `OutboxRelay` to `nudge()` it.
+ */
+@Module({})
+export class OutboxRelayModule {
+  static forRoot(options: OutboxRelayModuleOptions = {}): DynamicModule {
+    return {
+      module: OutboxRelayModule,
+      providers: [
+        {
+          provide: OutboxRelay,
+          inject: [DATABASE, EventPublisher, ServiceLifecycle, SERVICE_LOGGER],
+          useFactory: (
+            prisma: PrismaClientLike,
+            publisher: EventPublisher,
+            lifecycle: ServiceLifecycle,
+            logger: Logger,
+          ) => {
+            const relay = new OutboxRelay({
+              db: prismaTransactionRunner(prisma),
+              publisher,
+              batchSize: options.batchSize,
+              pollIntervalMs: options.pollIntervalMs,
+              logger: messagingLogger(logger),
+            });
+            lifecycle.addWorker({
+              name: 'outbox-relay',
+              start: () => relay.start(),
+              stop: () => relay.stop(),
+              isRunning: () => relay.isRunning(),
+            });
+            return relay;
+          },
+        },
+      ],
+      exports: [OutboxRelay],
+    };
+  }
+}

@@ -1,0 +1,7 @@
+// The shared test harness: real components started for a test, each cleaned up by the test.
+export * from './database';
+export * from './dev-idp';
+export * from './dev-kafka';
+export * from './repo-root';
+export * from './ts-process';
+export * from './service';
