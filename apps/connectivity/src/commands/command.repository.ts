@@ -66,24 +66,39 @@ export class CommandRepository {
     return settled > 0;
   }
 
-  /** The device answered; false when it has no such open command. */
+  /**
+   * The device answered; false when it has no such open command. An answer can overtake the
+   * replica's own `delivered` write (the device replies as soon as it reads the command), so a
+   * still-pending command is settled as delivered first, by this replica, in the same transaction.
+   */
   async responded(
     tenant: string,
     deviceId: string,
     commandId: string,
-    outcome: 'succeeded' | 'failed',
-    response: PayloadOf<'connectivity.command.responded.v1'>['response'],
-    reason: string | undefined,
+    answer: { outcome: 'succeeded' | 'failed'; response?: PayloadOf<'connectivity.command.responded.v1'>['response']; reason?: string | undefined },
+    replica: string,
   ): Promise<boolean> {
-    const settled = await this.settle(
-      `UPDATE device_command SET status = $4, updated_at = now()
-       WHERE command_id = $1::uuid AND tenant = $2 AND device_id = $3 AND status IN ('pending', 'delivered')
-       RETURNING command_id, tenant, device_id`,
-      [commandId, tenant, deviceId, outcome],
-      outcome,
-      { response, reason },
-    );
-    return settled > 0;
+    return this.prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRawUnsafe<{ was: string }[]>(
+        `UPDATE device_command d SET status = $4, delivered_by = COALESCE(d.delivered_by, $5),
+                delivered_at = COALESCE(d.delivered_at, now()), updated_at = now()
+         FROM (SELECT command_id, status FROM device_command
+               WHERE command_id = $1::uuid AND tenant = $2 AND device_id = $3 AND status IN ('pending', 'delivered')
+               FOR UPDATE) previous
+         WHERE d.command_id = previous.command_id
+         RETURNING previous.status AS was`,
+        commandId,
+        tenant,
+        deviceId,
+        answer.outcome,
+        replica,
+      );
+      const [row] = rows;
+      if (!row) return false;
+      if (row.was === 'pending') await enqueueOutcome(tx, tenant, deviceId, commandId, 'delivered', {});
+      await enqueueOutcome(tx, tenant, deviceId, commandId, answer.outcome, answer);
+      return true;
+    });
   }
 
   /** Commands whose TTL passed before the device took them. */

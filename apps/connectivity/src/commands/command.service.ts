@@ -125,7 +125,7 @@ export class CommandService implements OnModuleInit {
     }
     const explicit = explicitAnswer.safeParse(body);
     const answer = explicit.success ? explicit.data : { outcome: 'succeeded' as const, response: z.json().parse(body), reason: undefined };
-    const stored = await this.commands.responded(identity.tenant, identity.deviceId, commandId, answer.outcome, answer.response, answer.reason);
+    const stored = await this.commands.responded(identity.tenant, identity.deviceId, commandId, answer, this.config.replicaId);
     if (!stored) {
       this.metrics.rejected('mqtt', 'invalid-payload');
       throw new CommandResponseRejected(`no open command ${commandId} for this device`);
