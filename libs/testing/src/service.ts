@@ -79,6 +79,8 @@ export interface ServiceBootSuiteOptions {
   topics: readonly string[];
   /** Background workers the service runs (readiness checks by that name), e.g. `['outbox-relay']`. */
   workers?: readonly string[];
+  /** The tables the service's own migrations add beside the outbox and dedupe tables. */
+  tables?: readonly string[];
 }
 
 /**
@@ -86,7 +88,13 @@ export interface ServiceBootSuiteOptions {
  * proves the service starts on real dependencies, is ready, observable and documented, and
  * refuses a bad environment.
  */
-export function describeServiceBoot({ service, start, topics, workers = [] }: ServiceBootSuiteOptions): void {
+export function describeServiceBoot({
+  service,
+  start,
+  topics,
+  workers = [],
+  tables = [],
+}: ServiceBootSuiteOptions): void {
   describe(`${service} service boot`, () => {
     let database: TestDatabase | undefined;
     let kafka: DevKafka | undefined;
@@ -117,14 +125,12 @@ export function describeServiceBoot({ service, start, topics, workers = [] }: Se
       const client = new Client({ connectionString: database?.url });
       await client.connect();
       try {
-        const tables = await client.query<{ table_name: string }>(
+        const rows = await client.query<{ table_name: string }>(
           "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
         );
-        expect(tables.rows.map((row) => row.table_name)).toEqual([
-          '_prisma_migrations',
-          'outbox_event',
-          'processed_event',
-        ]);
+        expect(rows.rows.map((row) => row.table_name).sort()).toEqual(
+          ['_prisma_migrations', 'outbox_event', 'processed_event', ...tables].sort(),
+        );
         const index = await client.query<{ indexdef: string }>(
           "SELECT indexdef FROM pg_indexes WHERE indexname = 'outbox_event_unpublished_idx'",
         );
