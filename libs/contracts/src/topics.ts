@@ -12,9 +12,12 @@ import {
 import { deliveryCompletedV1 } from './events/integration';
 import {
   auditRecordedV1,
+  enforcementAppliedV1,
   enforcementRequestedV1,
+  enforcementRequestedV2,
   incidentRaisedV1,
   policyChangedV1,
+  policyChangedV2,
 } from './events/security';
 
 interface TopicDefinition<S extends z.ZodType = z.ZodType> {
@@ -42,7 +45,7 @@ export const TOPICS = {
     payload: uplinkReceivedV1,
     version: 1,
     publishers: ['connectivity'],
-    consumers: ['devices'],
+    consumers: ['devices', 'security'],
     key: '<tenant>/<deviceId>',
     summary: 'A device sent a reading (MQTT, HTTP or a LoRaWAN network server); the raw payload, as received.',
   }),
@@ -146,18 +149,44 @@ export const TOPICS = {
   'security.enforcement.requested.v1': topic({
     payload: enforcementRequestedV1,
     version: 1,
+    publishers: [],
+    consumers: [],
+    key: '<tenant>/<deviceId>',
+    summary: 'Superseded by security.enforcement.requested.v2; nothing publishes it.',
+  }),
+  'security.enforcement.requested.v2': topic({
+    payload: enforcementRequestedV2,
+    version: 2,
     publishers: ['security'],
     consumers: ['connectivity', 'devices'],
-    key: '<tenant>/<deviceId>',
-    summary: 'Security asks a service to act: block a device, unblock it, or revoke a credential.',
+    key: '<tenant>/<target>',
+    summary:
+      'Security asks a service to act: connectivity blocks or unblocks a source address (every replica), devices suspends a device or revokes a credential.',
+  }),
+  'security.enforcement.applied.v1': topic({
+    payload: enforcementAppliedV1,
+    version: 1,
+    publishers: ['connectivity', 'devices'],
+    consumers: ['security'],
+    key: '<tenant>/<target>',
+    summary: 'A service confirms what it did with an enforcement request: applied, lifted when a timed block ended, skipped or failed.',
   }),
   'security.policy.changed.v1': topic({
     payload: policyChangedV1,
     version: 1,
+    publishers: [],
+    consumers: [],
+    key: '<tenant>/<policyId>',
+    summary: 'Superseded by security.policy.changed.v2 (which carries the whole policy); nothing publishes it.',
+  }),
+  'security.policy.changed.v2': topic({
+    payload: policyChangedV2,
+    version: 2,
     publishers: ['security'],
     consumers: ['data'],
     key: '<tenant>/<policyId>',
-    summary: 'A data-access policy was created, changed or deleted; services enforce it locally.',
+    summary:
+      'A data-access policy was created, changed or deleted, with the whole policy: services keep a local cache (@urbis/access-policy) and enforce it on every read and write.',
   }),
 } as const;
 
