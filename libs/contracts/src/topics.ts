@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { Envelope, ServiceName } from './envelope';
-import { commandRespondedV1, deviceStatusChangedV1, uplinkReceivedV1 } from './events/connectivity';
+import {
+  commandRespondedV1,
+  deviceStatusChangedV1,
+  twinReportedV1,
+  uplinkReceivedV1,
+} from './events/connectivity';
 import { entityChangedV1, notificationRequestedV1 } from './events/data';
 import {
   commandRequestedV1,
@@ -47,7 +52,17 @@ export const TOPICS = {
     publishers: ['connectivity'],
     consumers: ['devices', 'security'],
     key: '<tenant>/<deviceId>',
-    summary: 'A device sent a reading (MQTT, HTTP or a LoRaWAN network server); the raw payload, as received.',
+    summary:
+      'A device sent a reading (MQTT, HTTP or a LoRaWAN network server); the raw payload, as received.',
+  }),
+  'connectivity.twin.reported.v1': topic({
+    payload: twinReportedV1,
+    version: 1,
+    publishers: ['connectivity'],
+    consumers: ['devices'],
+    key: '<tenant>/<deviceId>',
+    summary:
+      'A device reported its twin state (MQTT `urbis/<tenant>/devices/<deviceId>/twin/reported`); devices merges it into the reported twin.',
   }),
   'connectivity.device-status.changed.v1': topic({
     payload: deviceStatusChangedV1,
@@ -55,7 +70,8 @@ export const TOPICS = {
     publishers: ['connectivity'],
     consumers: ['devices', 'security'],
     key: '<tenant>/<deviceId>',
-    summary: 'A device went online or offline (connected, disconnected, or silent past its expected interval).',
+    summary:
+      'A device went online or offline (connected, disconnected, or silent past its expected interval).',
   }),
   'connectivity.command.responded.v1': topic({
     payload: commandRespondedV1,
@@ -144,7 +160,8 @@ export const TOPICS = {
     publishers: ['security'],
     consumers: ['integration'],
     key: '<tenant>/<incidentId>',
-    summary: 'Security detected an incident from platform signals (auth failures, rejected payloads, floods).',
+    summary:
+      'Security detected an incident from platform signals (auth failures, rejected payloads, floods).',
   }),
   'security.enforcement.requested.v1': topic({
     payload: enforcementRequestedV1,
@@ -169,7 +186,8 @@ export const TOPICS = {
     publishers: ['connectivity', 'devices'],
     consumers: ['security'],
     key: '<tenant>/<target>',
-    summary: 'A service confirms what it did with an enforcement request: applied, lifted when a timed block ended, skipped or failed.',
+    summary:
+      'A service confirms what it did with an enforcement request: applied, lifted when a timed block ended, skipped or failed.',
   }),
   'security.policy.changed.v1': topic({
     payload: policyChangedV1,
@@ -177,7 +195,8 @@ export const TOPICS = {
     publishers: [],
     consumers: [],
     key: '<tenant>/<policyId>',
-    summary: 'Superseded by security.policy.changed.v2 (which carries the whole policy); nothing publishes it.',
+    summary:
+      'Superseded by security.policy.changed.v2 (which carries the whole policy); nothing publishes it.',
   }),
   'security.policy.changed.v2': topic({
     payload: policyChangedV2,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deviceId, jsonValue, timestamp } from './common';
+import { deviceId, jsonValue, timestamp, twinState } from './common';
 
 export const transport = z.enum(['mqtt', 'http', 'lorawan']);
 
@@ -26,6 +26,16 @@ export const uplinkReceivedV1 = z.object({
       gateways: z.array(gatewayReception).min(1),
     })
     .optional(),
+});
+
+export const twinReportedV1 = z.object({
+  deviceId,
+  transport,
+  receivedAt: timestamp,
+  state: twinState.describe(
+    'What the device reports, as a merge patch of its reported state (a null removes a key)',
+  ),
+  mqttTopic: z.string().optional(),
 });
 
 export const deviceStatus = z.enum(['online', 'offline']);
