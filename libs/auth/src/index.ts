@@ -3,7 +3,9 @@ export { type AuthModuleOptions, type ResolvedAuthOptions, AUTH_OPTIONS } from '
 export { AuthGuard, TENANT_HEADERS, TENANT_ROUTE_PARAM } from './lib/auth.guard';
 export { AuthExceptionFilter } from './lib/auth-exception.filter';
 export { AuthErrorCode, AuthException, PROBLEM_TYPE_BASE, type ProblemDetails } from './lib/auth.errors';
-export { CurrentPrincipal, Public, Roles, Tenant } from './lib/decorators';
+export { CurrentPrincipal, OPENAPI_PUBLIC_EXTENSION, OPENAPI_ROLES_EXTENSION, Public, type PublicAccess, Roles, Tenant } from './lib/decorators';
+export { AUTH_AUDITOR, type AuthAuditor, type AuthRefusal } from './lib/auth-auditor';
+export { ServiceTokenSource, type ServiceTokenSourceOptions } from './lib/service-token-source';
 export { type Principal } from './lib/principal';
 export { ALL_ROLES, Role, isRole } from './lib/roles';
 export { ACCESS_TOKEN_VERIFIER, type AccessTokenVerifier, type VerifiedAccessToken } from './lib/access-token-verifier';

@@ -1,7 +1,8 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 
 import { ACCESS_TOKEN_VERIFIER, type AccessTokenVerifier, type VerifiedAccessToken } from './access-token-verifier';
+import { AUTH_AUDITOR, type AuthAuditor } from './auth-auditor';
 import { AuthErrorCode, AuthException } from './auth.errors';
 import { AUTH_OPTIONS, type ResolvedAuthOptions } from './auth.options';
 import { IS_PUBLIC, REQUIRED_ROLES } from './decorators';
@@ -16,9 +17,15 @@ export const TENANT_HEADERS = ['ngsild-tenant', 'x-urbis-tenant'] as const;
 interface HttpRequestLike extends RequestWithAuth {
   headers: Record<string, string | string[] | undefined>;
   params?: Record<string, string | undefined>;
+  method?: string;
+  url?: string;
+  /** Fastify's peer address (honours trustProxy); Express has it too. */
+  ip?: string;
 }
 
 const BEARER = /^Bearer[ ]+([^ ]+)[ ]*$/i;
+
+type Targets = Parameters<Reflector['getAllAndOverride']>[1];
 
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -26,25 +33,49 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier,
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    @Optional() @Inject(AUTH_AUDITOR) private readonly auditor?: AuthAuditor,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets)) return true;
+    if (this.reflector.getAllAndOverride<string | undefined>(IS_PUBLIC, targets) !== undefined) return true;
     // Fail closed on transports this guard cannot check (Nest microservice or WebSocket
     // handlers): mark them @Public() where trust comes from elsewhere, e.g. broker auth.
     if (context.getType() !== 'http') return false;
 
     const request = context.switchToHttp().getRequest<HttpRequestLike>();
-    const principal = toPrincipal(await this.verifier.verify(bearerToken(request)));
+    let principal: Principal | undefined;
+    try {
+      principal = toPrincipal(await this.verifier.verify(bearerToken(request)));
+      this.authorize(request, principal, targets);
+      return true;
+    } catch (error) {
+      if (error instanceof AuthException) this.audit(request, error, principal);
+      throw error;
+    }
+  }
 
+  private authorize(request: HttpRequestLike, principal: Principal, targets: Targets): void {
     const required = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets) ?? [];
     if (required.length > 0 && !required.some((role) => principal.roles.includes(role))) {
       throw new AuthException(AuthErrorCode.RoleMissing, `requires one of the roles: ${required.join(', ')}`);
     }
 
     request[AUTH_CONTEXT] = { principal, tenant: this.effectiveTenant(principal, requestedTenant(request)) };
-    return true;
+  }
+
+  private audit(request: HttpRequestLike, error: AuthException, principal: Principal | undefined): void {
+    if (!this.auditor) return;
+    const [named] = namedTenants(request);
+    this.auditor.refused({
+      code: error.code,
+      status: error.getStatus(),
+      ...(principal && { principal }),
+      ...(named !== undefined && { requestedTenant: named }),
+      method: request.method ?? 'GET',
+      path: (request.url ?? '').split('?')[0] ?? '',
+      address: request.ip ?? 'unknown',
+    });
   }
 
   private effectiveTenant(principal: Principal, requested: string | undefined): string {
@@ -78,6 +109,15 @@ function toPrincipal(token: VerifiedAccessToken): Principal {
 
 /** The tenant named by the route (`:tenant`) or a tenant header; all that are present must agree. */
 function requestedTenant(request: HttpRequestLike): string | undefined {
+  const named = namedTenants(request);
+  if (named.length > 1) {
+    throw new AuthException(AuthErrorCode.TenantConflict, `request names more than one tenant: ${named.join(', ')}`);
+  }
+  return named[0];
+}
+
+/** Every distinct tenant the request names, route param first. */
+function namedTenants(request: HttpRequestLike): string[] {
   const named = new Set<string>();
   const fromRoute = request.params?.[TENANT_ROUTE_PARAM];
   if (typeof fromRoute === 'string' && fromRoute !== '') named.add(fromRoute);
@@ -87,8 +127,5 @@ function requestedTenant(request: HttpRequestLike): string | undefined {
       if (typeof v === 'string' && v.trim() !== '') named.add(v.trim());
     }
   }
-  if (named.size > 1) {
-    throw new AuthException(AuthErrorCode.TenantConflict, `request names more than one tenant: ${[...named].join(', ')}`);
-  }
-  return named.values().next().value;
+  return [...named];
 }
