@@ -1,6 +1,9 @@
 // STYLE 9: a version bump on every chart change. The charts share one version (CHART_VERSION);
 // chart-release.json records it with a digest of every chart file. Changing a chart without
 // bumping the version fails the check; `deploy-check:generate` records a bumped version.
+// Links out of charts/ (charts/urbis/files/asyncapi.yaml → docs/asyncapi.yaml) are left out: the
+// topics are the services' contracts and move with their release, so a topic added to
+// libs/contracts needs no chart release.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -16,6 +19,7 @@ function chartFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .flatMap((entry) => {
       const path = join(dir, entry.name);
+      if (entry.isSymbolicLink()) return [];
       if (entry.isDirectory()) return /^charts\/[^/]+\/charts$/.test(path.split('/').slice(-3).join('/')) ? [] : chartFiles(path);
       return entry.name === 'Chart.lock' || entry.name.endsWith('.tgz') ? [] : [path];
     })

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { provisionedTopics } from '@urbis/contracts';
+import { lstatSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ensureBinaries } from './binaries';
@@ -92,12 +93,20 @@ describe('charts', () => {
     }
   });
 
-  it('declares every topic of libs/contracts as a KafkaTopic', () => {
-    const topics = JSON.parse(readFileSync(join(workspaceRoot, 'charts/urbis/files/topics.json'), 'utf8')) as { name: string }[];
-    const declared = (rendered.get('on-prem') ?? []).filter((object) => object.kind === 'KafkaTopic');
-    expect(declared.map((topic) => (topic['spec'] as { topicName: string }).topicName).sort()).toEqual(
-      topics.map((topic) => topic.name).sort(),
-    );
+  it.each(['on-prem', 'hybrid'] as const)('%s: declares every topic of libs/contracts, and only those, as a KafkaTopic', (profile) => {
+    const declared = (rendered.get(profile) ?? []).filter((object) => object.kind === 'KafkaTopic');
+    const names = declared.map((topic) => (topic['spec'] as { topicName: string }).topicName);
+    expect(names.sort()).toEqual(provisionedTopics().sort());
+    const deadLetter = declared.find((topic) => topic.metadata.name.endsWith('.dlq'));
+    expect((deadLetter?.['spec'] as { partitions: number }).partitions).toBe(1);
+  });
+
+  it('reads the topics from the AsyncAPI document generated from the contracts, not from a list of its own', () => {
+    const link = join(workspaceRoot, 'charts/urbis/files/asyncapi.yaml');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(realpathSync(link)).toBe(join(workspaceRoot, 'docs/asyncapi.yaml'));
+    const staged = readFileSync(join(charts.dir, 'urbis/files/asyncapi.yaml'), 'utf8');
+    expect(staged).toBe(readFileSync(join(workspaceRoot, 'docs/asyncapi.yaml'), 'utf8'));
   });
 
   it('rejects a deliberately bad values file through the schema', () => {

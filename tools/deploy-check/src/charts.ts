@@ -46,6 +46,8 @@ export function stageCharts(workspaceRoot: string, binaries: Binaries, alter?: (
   const dir = mkdtempSync(join(tmpdir(), 'urbis-charts-'));
   cpSync(join(workspaceRoot, 'charts'), dir, {
     recursive: true,
+    // the copy holds the files links point at (the contracts' AsyncAPI document), as `helm package` would
+    dereference: true,
     filter: (source) => !/\/charts\/[^/]+\/(charts|Chart\.lock)/.test(source.slice(workspaceRoot.length)),
   });
   alter?.(dir);

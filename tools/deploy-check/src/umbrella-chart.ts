@@ -1,7 +1,7 @@
 // charts/urbis: the umbrella chart. Its Chart.yaml, values and schema are generated here like
 // the service charts'; its own templates (default-deny NetworkPolicy, KafkaTopics) are
-// hand-written in charts/urbis/templates, and files/topics.json comes from libs/contracts.
-import { provisionedTopics } from '@urbis/contracts';
+// hand-written in charts/urbis/templates. Its topics come from files/asyncapi.yaml, a link to
+// the AsyncAPI document generated from libs/contracts (see templates/kafka-topics.yaml).
 import { stringify } from 'yaml';
 import { APP_VERSION, CHART_VERSION, SERVICES } from './services';
 import { bool, custom, group, int, objectList, schemaJson, str, stringList, valuesYaml } from './values-spec';
@@ -67,11 +67,9 @@ export function umbrellaChartFiles(): Record<string, string> {
       condition: `${name}.enabled`,
     })),
   };
-  const topics = provisionedTopics().map((name) => ({ name, deadLetter: name.endsWith('.dlq') }));
   return {
     'Chart.yaml': `${GENERATED}\n${stringify(chart)}`,
     'values.yaml': valuesYaml(umbrellaValues, `${GENERATED}\n# Values of the Urbis umbrella chart; profiles in deploy/values/. See docs/deploy.md.`),
     'values.schema.json': schemaJson(umbrellaValues, 'Values of the Urbis umbrella chart'),
-    'files/topics.json': `${JSON.stringify(topics, null, 2)}\n`,
   };
 }
