@@ -127,6 +127,9 @@ spec:
               mountPath: /etc/urbis/mqtt-tls
               readOnly: true
             {{- end }}
+            {{- with .Values.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
       volumes:
         # The root filesystem is read-only; Node and its libraries may still write to /tmp.
         - name: tmp
@@ -137,5 +140,8 @@ spec:
           secret:
             secretName: {{ $mqtt.tls.existingSecret | required "mqtt.tls.existingSecret is required when mqtt.tls.enabled" }}
             defaultMode: 0440
+        {{- end }}
+        {{- with .Values.extraVolumes }}
+        {{- toYaml . | nindent 8 }}
         {{- end }}
 {{- end -}}

@@ -4,6 +4,7 @@
 // Links out of charts/ (charts/urbis/files/asyncapi.yaml → docs/asyncapi.yaml) are left out: the
 // topics are the services' contracts and move with their release, so a topic added to
 // libs/contracts needs no chart release.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -41,4 +42,18 @@ export function chartsDigest(workspaceRoot: string): string {
 
 export function recordedRelease(workspaceRoot: string): ChartRelease {
   return JSON.parse(readFileSync(join(workspaceRoot, CHART_RELEASE_PATH), 'utf8')) as ChartRelease;
+}
+
+/** The release recorded in the last commit; the working tree's when there is no git history. */
+export function committedRelease(workspaceRoot: string): ChartRelease {
+  try {
+    const text = execFileSync('git', ['show', `HEAD:${CHART_RELEASE_PATH}`], {
+      cwd: workspaceRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return JSON.parse(text) as ChartRelease;
+  } catch {
+    return recordedRelease(workspaceRoot);
+  }
 }

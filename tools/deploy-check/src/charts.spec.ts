@@ -1,10 +1,20 @@
 import { provisionedTopics } from '@urbis/contracts';
-import { lstatSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ensureBinaries } from './binaries';
 import { chartsDigest, recordedRelease } from './chart-release';
-import { type K8sObject, PROFILES, profileValues, renderProfile, SERVICE_CHARTS, stageCharts, type StagedCharts } from './charts';
+import {
+  type K8sObject,
+  parseManifests,
+  PROFILES,
+  profileValues,
+  renderProfile,
+  SERVICE_CHARTS,
+  stageCharts,
+  type StagedCharts,
+} from './charts';
 import { generatedFiles } from './generated-files';
 import { policyViolations, secretValuesIn } from './policy';
 import { CHART_VERSION } from './services';
@@ -13,6 +23,43 @@ import { validateAgainstApiSchemas } from './validate';
 const workspaceRoot = resolve(__dirname, '../../..');
 const binaries = ensureBinaries(workspaceRoot);
 const ON_PREM_REGISTRY = 'registry.city.local';
+
+interface PodContainer {
+  image: string;
+  env?: unknown[];
+  ports?: { containerPort: number }[];
+  volumeMounts?: unknown[];
+}
+
+interface PodVolume {
+  name: string;
+  secret?: { secretName: string };
+}
+
+function podSpecOf(objects: K8sObject[], deployment: string): { containers: PodContainer[]; volumes: PodVolume[] } {
+  const object = objects.find((candidate) => candidate.kind === 'Deployment' && candidate.metadata.name === deployment);
+  if (!object) throw new Error(`Deployment/${deployment} not rendered`);
+  return (object['spec'] as { template: { spec: { containers: PodContainer[]; volumes: PodVolume[] } } }).template.spec;
+}
+
+const valuesDir = mkdtempSync(join(tmpdir(), 'urbis-values-'));
+afterAll(() => rmSync(valuesDir, { recursive: true, force: true }));
+let valuesFiles = 0;
+function writeValues(values: unknown): string {
+  const path = join(valuesDir, `values-${(valuesFiles += 1)}.yaml`);
+  writeFileSync(path, stringify(values));
+  return path;
+}
+
+/** helm template's error message for these arguments; fails the test when it renders. */
+function renderError(charts: StagedCharts, args: string[]): string {
+  try {
+    charts.helm(['template', 'urbis', 'urbis', ...args]);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error(`helm template ${args.join(' ')} rendered, but should have been refused`);
+}
 
 describe('generated chart files', () => {
   const generated = generatedFiles(workspaceRoot);
@@ -111,17 +158,101 @@ describe('charts', () => {
 
   it('rejects a deliberately bad values file through the schema', () => {
     const bad = join(__dirname, '..', 'fixtures', 'bad-values.yaml');
-    let message = '';
-    try {
-      charts.helm(['template', 'urbis', 'urbis', '-f', bad]);
-    } catch (error) {
-      message = (error as Error).message;
+    const message = renderError(charts, ['-f', bad]);
+    for (const path of ['replicaCount', 'databse', 'tag', 'mqtt/service/type', 'partitions', 'kafkaTopic', 'DB_PASSWORD']) {
+      expect(message).toContain(path);
     }
-    expect(message).toMatch(/replicaCount/);
-    expect(message).toMatch(/databse/);
-    expect(message).toMatch(/tag/);
-    expect(message).toMatch(/type/);
-    expect(message).toMatch(/partitions/);
+  });
+
+  // Each alone, so that one rejection cannot hide that another value passes.
+  it.each([
+    ['a wrong type in a service chart', { devices: { replicaCount: 'three' } }, /replicaCount.*(got string, want integer|expected integer)/],
+    ['a wrong type in the umbrella', { global: { imagePullSecrets: 'city-registry' } }, /imagePullSecrets.*(got string, want array|expected array)/],
+    ['a boolean given as a string', { connectivity: { mqtt: { tls: { enabled: 'true' } } } }, /enabled.*(got string, want boolean|expected boolean)/],
+    ['an unknown key in a service chart', { devices: { databse: { existingSecret: 'x' } } }, /databse/],
+    ['an unknown nested key', { data: { image: { tags: '1.0.0' } } }, /tags/],
+    ['an unknown key in the umbrella', { kafkaTopic: { partitions: 3 } }, /kafkaTopic/],
+    ['the latest tag', { security: { image: { tag: 'latest' } } }, /tag/],
+    ['an MQTT Service devices cannot reach', { connectivity: { mqtt: { service: { type: 'ClusterIP' } } } }, /type/],
+    ['a value below its minimum', { kafkaTopics: { partitions: 0 } }, /partitions/],
+    ['a credential in plain values', { integration: { extraEnv: { DB_PASSWORD: 'hunter2' } } }, /DB_PASSWORD/],
+  ])('rejects %s', (_what, values, expected) => {
+    expect(renderError(charts, ['-f', writeValues(values)])).toMatch(expected);
+  });
+
+  it('accepts the same kinds of values when they are right (so the rejections are the values)', () => {
+    const good = {
+      devices: { replicaCount: 3, database: { existingSecret: 'x' }, image: { tag: '0.1.0' } },
+      global: { imagePullSecrets: ['city-registry'] },
+      connectivity: { mqtt: { service: { type: 'NodePort' }, tls: { enabled: false } } },
+      integration: { extraEnv: { DELIVERY_CONCURRENCY: '16' } },
+      kafkaTopics: { partitions: 3 },
+    };
+    expect(parseManifests(charts.helm(['template', 'urbis', 'urbis', '-f', writeValues(good)])).length).toBeGreaterThan(10);
+  });
+
+  it.each(SERVICE_CHARTS)('%s: a pre-install/pre-upgrade Job applies its migrations with the service\'s database Secret', (service) => {
+    const objects = rendered.get('on-prem') ?? [];
+    const job = objects.find((object) => object.kind === 'Job' && object.metadata.name === `urbis-${service}-migrate`);
+    expect(job?.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+    const container = (job?.['spec'] as { template: { spec: { containers: PodContainer[] } } }).template.spec.containers[0];
+    expect(container.image).toBe(`${ON_PREM_REGISTRY}/urbis-platform/${service}-migrate:0.1.0`);
+    expect(container.env).toEqual([
+      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: `urbis-${service}-pg-app`, key: 'uri' } } },
+    ]);
+  });
+
+  it('connectivity publishes MQTT on 1883 and, with TLS from a Secret, 8883 through a LoadBalancer (on-prem)', () => {
+    const objects = rendered.get('on-prem') ?? [];
+    const service = objects.find((object) => object.kind === 'Service' && object.metadata.name === 'urbis-connectivity-mqtt');
+    const spec = service?.['spec'] as { type: string; ports: { name: string; port: number; targetPort: string }[] };
+    expect(spec.type).toBe('LoadBalancer');
+    expect(spec.ports.map(({ name, port, targetPort }) => [name, port, targetPort])).toEqual([
+      ['mqtt', 1883, 'mqtt'],
+      ['mqtts', 8883, 'mqtts'],
+    ]);
+    const pod = podSpecOf(objects, 'urbis-connectivity');
+    expect(pod.volumes.find((volume) => volume.name === 'mqtt-tls')?.secret?.secretName).toBe('urbis-mqtt-tls');
+    expect(pod.containers[0].volumeMounts).toEqual(
+      expect.arrayContaining([{ name: 'mqtt-tls', mountPath: '/etc/urbis/mqtt-tls', readOnly: true }]),
+    );
+    expect(pod.containers[0].ports?.map((port) => port.containerPort)).toEqual([8081, 1883, 8883]);
+  });
+
+  it('connectivity publishes MQTT through fixed NodePorts (hybrid)', () => {
+    const service = (rendered.get('hybrid') ?? []).find((object) => object.metadata.name === 'urbis-connectivity-mqtt');
+    const spec = service?.['spec'] as { type: string; ports: { port: number; nodePort: number }[] };
+    expect(spec.type).toBe('NodePort');
+    expect(spec.ports.map(({ port, nodePort }) => [port, nodePort])).toEqual([
+      [1883, 31883],
+      [8883, 31884],
+    ]);
+  });
+
+  it('refuses MQTT over TLS without the Secret that holds the certificate', () => {
+    const values = { connectivity: { mqtt: { tls: { enabled: true, existingSecret: '' } } } };
+    expect(renderError(charts, ['-f', writeValues(values)])).toContain('mqtt.tls.existingSecret is required');
+  });
+
+  it('on-prem: every endpoint a service is given is inside the city network, and no egress opens to the internet', () => {
+    const objects = rendered.get('on-prem') ?? [];
+    // URLs and host:port lists (Kafka brokers, the issuer, the collector, extraEnv endpoints)
+    const hosts = objects
+      .filter((object) => object.kind === 'ConfigMap')
+      .flatMap((object) => Object.values((object['data'] as Record<string, string>) ?? {}))
+      .flatMap((value) => value.split(',').map((part) => part.trim()))
+      .map((value) => /^[a-z][a-z0-9+.-]*:\/\/([^/:]+)/i.exec(value)?.[1] ?? /^([a-z0-9.-]+):\d+$/i.exec(value)?.[1])
+      .filter((host): host is string => host !== undefined);
+    expect(hosts.length).toBeGreaterThanOrEqual(15);
+    for (const host of hosts) expect(host).toMatch(/^([a-z0-9-]+|[a-z0-9.-]+\.(local|svc|cluster\.local))$/);
+    const egressTo = objects
+      .filter((object) => object.kind === 'NetworkPolicy')
+      .flatMap((object) => ((object['spec'] as { egress?: { to?: { ipBlock?: { cidr: string } }[] }[] }).egress ?? []))
+      .flatMap((rule) => rule.to ?? [])
+      .map((peer) => peer.ipBlock?.cidr)
+      .filter(Boolean);
+    expect(egressTo).not.toContain('0.0.0.0/0');
+    expect(egressTo).not.toContain('::/0');
   });
 });
 

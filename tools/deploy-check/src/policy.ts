@@ -28,8 +28,9 @@ export interface PolicyOptions {
   registry?: string;
 }
 
-/** Names of variables and keys that hold credentials; they must come from a Secret. */
-const SECRET_NAME = /(password|passwd|secrets?|tokens?|credentials?|private_?key|api_?key|database_url)$/i;
+/** Names of variables and keys that hold credentials; they must come from a Secret (also the values schemas' pattern). */
+export const CREDENTIAL_NAME = '([Pp]ass(wd|word)|PASS(WD|WORD)|[Ss]ecrets?|SECRETS?|[Tt]okens?|TOKENS?|[Cc]redentials?|CREDENTIALS?|[Pp]rivate_?[Kk]ey|PRIVATE_?KEY|[Aa]pi_?[Kk]ey|API_?KEY|database_url|DATABASE_URL)$';
+const SECRET_NAME = new RegExp(CREDENTIAL_NAME, 'i');
 /** Keys that name a Secret rather than hold one. */
 const SECRET_REFERENCE = /^(existing|secretName$|.*SecretKey$|.*Secrets$)/;
 

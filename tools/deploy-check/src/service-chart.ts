@@ -12,6 +12,7 @@ import {
   MQTTS_PORT,
   type ServiceName,
 } from './services';
+import { CREDENTIAL_NAME } from './policy';
 import {
   bool,
   custom,
@@ -155,7 +156,12 @@ export function serviceValues(service: ServiceName, httpPort: number): Group {
         scrapeTimeout: str('Scrape timeout', '10s'),
       }),
     }),
-    extraEnv: stringMap('Extra environment variables (never secrets: use extraEnvFromSecrets)'),
+    extraEnv: custom('Extra environment variables (never credentials: those go in extraEnvFromSecrets)', {}, {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      // the schema refuses what the deploy policy would flag as a credential in a ConfigMap
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', not: { pattern: CREDENTIAL_NAME } },
+    }),
     extraEnvFromSecrets: custom(
       'Variables from Secrets: [{name, secretName, key, optional}]',
       service === 'connectivity'
@@ -180,6 +186,8 @@ export function serviceValues(service: ServiceName, httpPort: number): Group {
       'Variables set from the pod (variable → fieldPath, e.g. REPLICA_ID: metadata.name)',
       service === 'connectivity' ? { REPLICA_ID: 'metadata.name' } : {},
     ),
+    extraVolumes: objectList('Extra pod volumes (e.g. a Secret with a key file)'),
+    extraVolumeMounts: objectList('Extra volume mounts of the container (mountPath, readOnly: true)'),
     resources: resources({ cpu: '100m', memory: '192Mi' }, '512Mi'),
     startupProbe: probe('startup probe (GET /health/live)', 5, 30),
     livenessProbe: probe('liveness probe (GET /health/live)', 10, 3),

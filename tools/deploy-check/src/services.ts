@@ -10,7 +10,7 @@ export const SERVICES = [
 export type ServiceName = (typeof SERVICES)[number]['name'];
 
 /** Chart and image versions move together; bump on every chart change (STYLE 9). */
-export const CHART_VERSION = '0.2.0';
+export const CHART_VERSION = '0.3.0';
 export const APP_VERSION = '0.1.0';
 
 export const DEFAULT_REGISTRY = 'ghcr.io';
