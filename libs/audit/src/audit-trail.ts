@@ -115,7 +115,14 @@ export class AuditTrail {
   }
 
   private publish(input: AuditInput): void {
-    const event = this.event(input);
+    let event: AuditEvent;
+    try {
+      event = this.event(input);
+    } catch (error) {
+      // A malformed record is a bug in the caller; it must not fail the request it describes.
+      this.options.logger.error({ err: error, action: input.action }, 'audit record invalid; not published');
+      return;
+    }
     const sent: Promise<void> = this.options.publisher
       .publish('security.audit.recorded.v1', [event], { key: messageKeyOf('security.audit.recorded.v1', event) })
       .then(

@@ -2,7 +2,9 @@ import { type DynamicModule, HttpStatus, Module, type Type } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AuditModule } from '@urbis/audit';
 import { AuthModule } from '@urbis/auth';
+import { type ServiceName, SERVICES } from '@urbis/contracts';
 import { createLogger, type Logger, NestPinoLogger, shutdownTelemetry } from '@urbis/observability';
 import type { BaseConfig } from './config/base-config';
 import { PROBLEM_CONTENT_TYPE } from './errors/problem';
@@ -39,8 +41,11 @@ export interface RunningService {
   shutdown(signal?: string): Promise<void>;
 }
 
-function rootModule(options: BootstrapOptions, logger: Logger): DynamicModule {
+const isServiceName = (name: string): name is ServiceName => (SERVICES as readonly string[]).includes(name);
+
+function rootModule(options: BootstrapOptions, name: string, logger: Logger): DynamicModule {
   const { config } = options;
+  const messaging = options.messaging !== false;
   @Module({})
   class UrbisServiceRoot {}
   return {
@@ -48,7 +53,9 @@ function rootModule(options: BootstrapOptions, logger: Logger): DynamicModule {
     imports: [
       RuntimeModule.forRoot(config, logger),
       AuthModule.forRoot({ realmUrl: config.auth.issuerUrl, clientId: config.auth.clientId }),
-      ...(options.messaging === false ? [] : [MessagingRuntimeModule.forRoot()]),
+      ...(messaging ? [MessagingRuntimeModule.forRoot()] : []),
+      // Audit records (and the guard's refusals as records) for every platform service.
+      ...(messaging && isServiceName(name) ? [AuditModule.forRoot({ source: name, logger })] : []),
       options.module,
     ],
   };
@@ -105,7 +112,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   let app: NestFastifyApplication;
   try {
     app = await NestFactory.create<NestFastifyApplication>(
-      rootModule(options, logger),
+      rootModule(options, name, logger),
       new FastifyAdapter(),
       {
         bufferLogs: true,
