@@ -1,19 +1,25 @@
 // The boot test every service shares: real migrations on a fresh database, the dev broker,
 // the service booted through @urbis/runtime, and its main.ts run with a bad environment.
 // Uses Jest's globals (not @jest/globals), so that importing @urbis/testing outside Jest is safe.
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from './database';
 import { buildDevKafka, type DevKafka, startDevKafka } from './dev-kafka';
+import { eventually } from './eventually';
 import { findRepoRoot } from './repo-root';
 import { tsNodeArgs, tsNodeEnv } from './ts-process';
 
-/** Applies `apps/<service>/prisma/migrations` to `databaseUrl`, as `nx run <service>:db:migrate` does. */
+/**
+ * Applies `apps/<service>/prisma/migrations` to `databaseUrl`, as `nx run <service>:db:migrate`
+ * does. Prisma 6.19's WASM schema engine keeps the CLI alive for ~10 s after it has finished (a
+ * timer it sets), so the CLI is stopped once it has reported success: the migrations are committed
+ * by then, and every test suite saves those seconds.
+ */
 export async function applyMigrations(service: string, databaseUrl: string): Promise<void> {
   const root = findRepoRoot();
-  await promisify(execFile)(
+  const child = spawn(
     process.execPath,
     [
       path.join(root, 'node_modules/prisma/build/index.js'),
@@ -22,8 +28,110 @@ export async function applyMigrations(service: string, databaseUrl: string): Pro
       '--config',
       path.join(root, 'apps', service, 'prisma.config.ts'),
     ],
-    { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 60_000 },
+    { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`prisma migrate deploy (${service}) did not finish within 60 s:\n${output}`));
+    }, 60_000);
+    const onOutput = (chunk: string) => {
+      output += chunk;
+      if (!MIGRATED.test(output)) return;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      resolve();
+    };
+    child.stdout.setEncoding('utf8').on('data', onOutput);
+    child.stderr.setEncoding('utf8').on('data', onOutput);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0 || MIGRATED.test(output)) resolve();
+      else reject(new Error(`prisma migrate deploy (${service}) failed (exit ${String(code)}):\n${output}`));
+    });
+  });
+}
+
+/** What `prisma migrate deploy` prints once every migration is committed. */
+const MIGRATED = /All migrations have been successfully applied\.|No pending migrations to apply\./;
+
+/** A TCP port that was free a moment ago on 127.0.0.1 (for a child service's listeners). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A service's main.ts running in a child process. */
+export interface ServiceProcess {
+  url: string;
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/**
+ * Starts `apps/<service>/src/main.ts` in a child process on a free HTTP port with `env` (plus
+ * PATH), and resolves once its /health/ready answers 200. For tests that kill a service, run two
+ * replicas, or run two services against each other.
+ */
+export async function startServiceProcess(
+  service: string,
+  env: Record<string, string>,
+  readyTimeoutMs = 60_000,
+): Promise<ServiceProcess> {
+  const root = findRepoRoot();
+  const port = await freePort();
+  const child = spawn(process.execPath, tsNodeArgs(path.join(root, 'apps', service, 'src/main.ts')), {
+    cwd: root,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      ...tsNodeEnv(),
+      OTEL_TRACES_EXPORTER: 'none',
+      ...env,
+      PORT: String(port),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let hasExited = false;
+  void exited.then(() => (hasExited = true));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await eventually(
+      async () => {
+        if (hasExited) throw new Error('exited before it was ready');
+        const response = await fetch(`${url}/health/ready`).catch(() => undefined);
+        return response?.status === 200;
+      },
+      { timeoutMs: readyTimeoutMs, everyMs: 200, what: `${service} ready` },
+    );
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${service} child did not become ready: ${(error as Error).message}\n${output}`);
+  }
+  const stop = async (graceMs = 20_000) => {
+    if (!hasExited) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  return { url, child, output: () => output, exited, stop };
 }
 
 export interface MainResult {
