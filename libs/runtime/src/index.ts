@@ -4,6 +4,7 @@ export * from './lifecycle/readiness';
 export * from './lifecycle/service-lifecycle';
 export * from './errors/problem';
 export * from './errors/problem-details.filter';
+export * from './http/zod-validation';
 export * from './database/database.module';
 export * from './messaging/messaging.module';
 export * from './messaging/messaging-logger';
