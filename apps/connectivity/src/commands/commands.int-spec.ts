@@ -1,16 +1,15 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import { connectMqtt, EventReader, eventually } from '@urbis/testing';
+import type { MqttClient } from 'mqtt';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import {
   DevicesServiceDouble,
-  eventually,
   type Infrastructure,
   serviceEnv,
   startConnectivity,
   startInfrastructure,
   type TestDevice,
   type TestService,
-  TopicReader,
 } from '../test-support/harness.test-helpers';
 
 interface Received {
@@ -20,11 +19,7 @@ interface Received {
 
 /** A device that subscribes to its commands and answers each one. */
 async function commandedDevice(url: string, device: TestDevice, answer = true): Promise<{ client: MqttClient; received: Received[] }> {
-  const client = await new Promise<MqttClient>((resolve, reject) => {
-    const c = mqtt.connect(url, { clientId: device.clientId, username: device.clientId, password: device.token, reconnectPeriod: 0 });
-    c.once('connect', () => resolve(c));
-    c.once('error', reject);
-  });
+  const client = await connectMqtt(url, device);
   const received: Received[] = [];
   client.on('message', (topic, payload) => {
     const body = JSON.parse(payload.toString()) as Received['body'];
@@ -39,7 +34,7 @@ describe('command delivery', () => {
   let infra: Infrastructure;
   let replicas: TestService[];
   let devices: DevicesServiceDouble;
-  let outcomes: TopicReader<'connectivity.command.responded.v1'>;
+  let outcomes: EventReader<'connectivity.command.responded.v1'>;
 
   beforeAll(async () => {
     infra = await startInfrastructure('connectivity_commands');
@@ -49,7 +44,7 @@ describe('command delivery', () => {
     ];
     devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
     await devices.connect();
-    outcomes = new TopicReader(infra.kafka.bootstrapServers, 'connectivity.command.responded.v1');
+    outcomes = new EventReader(infra.kafka.bootstrapServers, 'connectivity.command.responded.v1');
     await outcomes.start();
   });
 
@@ -77,7 +72,7 @@ describe('command delivery', () => {
     const requested = await Promise.all(fleet.map((device) => request(device, 'dim')));
 
     for (const [i, event] of requested.entries()) {
-      await eventually(() => (sessions[i]?.received.length ?? 0) >= 1, 15_000);
+      await eventually(() => (sessions[i]?.received.length ?? 0) >= 1, { timeoutMs: 15_000 });
       expect(sessions[i]?.received[0]).toMatchObject({
         topic: (fleet[i] as TestDevice).topic(`commands/${event.payload.commandId}`),
         body: { commandId: event.payload.commandId, name: 'dim', params: { level: 80 } },
@@ -112,7 +107,7 @@ describe('command delivery', () => {
     const doomed = await request(absent, 'reboot', 1_500);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const session = await commandedDevice((replicas[1] as TestService).mqttUrl, late);
-    await eventually(() => session.received.length === 1, 15_000);
+    await eventually(() => session.received.length === 1, { timeoutMs: 15_000 });
     expect(session.received[0]?.body.commandId).toBe(held.payload.commandId);
 
     await outcomes.waitFor((e) => e.payload.commandId === doomed.payload.commandId, 1, 10_000);

@@ -1,27 +1,26 @@
+import { EventReader, metricValue } from '@urbis/testing';
 import {
   DevicesServiceDouble,
-  metricValue,
   type Infrastructure,
   serviceEnv,
   startConnectivity,
   startInfrastructure,
   type TestDevice,
   type TestService,
-  TopicReader,
 } from '../test-support/harness.test-helpers';
 
 describe('HTTP ingest', () => {
   let infra: Infrastructure;
   let service: TestService;
   let devices: DevicesServiceDouble;
-  let uplinks: TopicReader<'connectivity.uplink.received.v1'>;
+  let uplinks: EventReader<'connectivity.uplink.received.v1'>;
 
   beforeAll(async () => {
     infra = await startInfrastructure('connectivity_ingest');
     service = await startConnectivity(serviceEnv(infra, { LIMIT_MAX_PAYLOAD_BYTES: '2048' }));
     devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
     await devices.connect();
-    uplinks = new TopicReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
+    uplinks = new EventReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
     await uplinks.start();
   });
 

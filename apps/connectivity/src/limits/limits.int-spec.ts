@@ -1,36 +1,20 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { connectMqtt, EventReader, metricValue } from '@urbis/testing';
 import {
   DevicesServiceDouble,
-  metricValue,
   type Infrastructure,
   serviceEnv,
   startConnectivity,
   startInfrastructure,
   type TestDevice,
   type TestService,
-  TopicReader,
 } from '../test-support/harness.test-helpers';
 
-function connect(url: string, device: TestDevice, options: IClientOptions = {}): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { clientId: device.clientId, username: device.clientId, password: device.token, reconnectPeriod: 0, ...options });
-    client.once('connect', () => resolve(client));
-    client.once('error', (error) => {
-      client.end(true);
-      reject(error);
-    });
-    client.once('close', () => {
-      client.end(true);
-      reject(new Error('closed before CONNACK'));
-    });
-  });
-}
 
 describe('limits', () => {
   let infra: Infrastructure;
   let service: TestService;
   let devices: DevicesServiceDouble;
-  let audits: TopicReader<'security.audit.recorded.v1'>;
+  let audits: EventReader<'security.audit.recorded.v1'>;
 
   beforeAll(async () => {
     infra = await startInfrastructure('connectivity_limits');
@@ -39,7 +23,7 @@ describe('limits', () => {
     );
     devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
     await devices.connect();
-    audits = new TopicReader(infra.kafka.bootstrapServers, 'security.audit.recorded.v1');
+    audits = new EventReader(infra.kafka.bootstrapServers, 'security.audit.recorded.v1');
     await audits.start();
   });
 
@@ -79,8 +63,8 @@ describe('limits', () => {
 
   it('closes an MQTT session past its rate; other devices keep publishing', async () => {
     const [flooder, neighbour] = [await devices.register('alpha', { limits: { messagesPerMinute: 60 } }), await devices.register('alpha')];
-    const calm = await connect(service.mqttUrl, neighbour);
-    const client = await connect(service.mqttUrl, flooder);
+    const calm = await connectMqtt(service.mqttUrl, neighbour);
+    const client = await connectMqtt(service.mqttUrl, flooder);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     for (let i = 0; i < 3; i++) await client.publishAsync(flooder.topic('up'), `m${i}`, { qos: 1 });
     client.publish(flooder.topic('up'), 'one too many', { qos: 1 });
@@ -93,11 +77,11 @@ describe('limits', () => {
 
   it('refuses a tenant’s sessions beyond its quota with CONNACK 3, and frees the slot on disconnect', async () => {
     const fleet = await Promise.all([0, 1, 2].map(() => devices.register('gamma')));
-    const [first, second] = [await connect(service.mqttUrl, fleet[0] as TestDevice), await connect(service.mqttUrl, fleet[1] as TestDevice)];
-    await expect(connect(service.mqttUrl, fleet[2] as TestDevice)).rejects.toMatchObject({ code: 3 });
+    const [first, second] = [await connectMqtt(service.mqttUrl, fleet[0] as TestDevice), await connectMqtt(service.mqttUrl, fleet[1] as TestDevice)];
+    await expect(connectMqtt(service.mqttUrl, fleet[2] as TestDevice)).rejects.toMatchObject({ code: 3 });
     await first.endAsync();
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const third = await connect(service.mqttUrl, fleet[2] as TestDevice);
+    const third = await connectMqtt(service.mqttUrl, fleet[2] as TestDevice);
     expect(await metricValue(service.url, 'connectivity_rejections_total', { reason: 'connection-quota' })).toBe(1);
     await Promise.all([second.endAsync(), third.endAsync()]);
   });
@@ -109,7 +93,7 @@ describe('limits', () => {
       const outcomes: string[] = [];
       for (let i = 0; i < 8; i++) {
         outcomes.push(
-          await connect(flooded.mqttUrl, device, { connectTimeout: 2_000 }).then(
+          await connectMqtt(flooded.mqttUrl, device, { connectTimeout: 2_000 }).then(
             async (client) => {
               await client.endAsync();
               return 'connected';

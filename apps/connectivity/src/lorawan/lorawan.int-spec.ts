@@ -1,13 +1,12 @@
+import { EventReader, metricValue } from '@urbis/testing';
 import { randomBytes } from 'node:crypto';
 import {
   DevicesServiceDouble,
-  metricValue,
   type Infrastructure,
   serviceEnv,
   startConnectivity,
   startInfrastructure,
   type TestService,
-  TopicReader,
 } from '../test-support/harness.test-helpers';
 import { chirpstackJoin, chirpstackStatus, chirpstackUp, ttsJoinAccept, ttsUplink } from './network-server-fixtures.test-helpers';
 
@@ -17,7 +16,7 @@ describe('LoRaWAN network-server webhooks', () => {
   let infra: Infrastructure;
   let service: TestService;
   let devices: DevicesServiceDouble;
-  let uplinks: TopicReader<'connectivity.uplink.received.v1'>;
+  let uplinks: EventReader<'connectivity.uplink.received.v1'>;
 
   beforeAll(async () => {
     infra = await startInfrastructure('connectivity_lorawan');
@@ -26,7 +25,7 @@ describe('LoRaWAN network-server webhooks', () => {
     );
     devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
     await devices.connect();
-    uplinks = new TopicReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
+    uplinks = new EventReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
     await uplinks.start();
   });
 

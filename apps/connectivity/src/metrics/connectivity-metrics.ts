@@ -37,6 +37,10 @@ export class ConnectivityMetrics {
     description: 'Uplinks accepted into Kafka',
     valueType: ValueType.INT,
   });
+  private readonly twinReports: Counter = this.meter.createCounter('connectivity.twin.reports.accepted', {
+    description: 'Twin reports accepted into Kafka',
+    valueType: ValueType.INT,
+  });
   private readonly rejections: Counter = this.meter.createCounter('connectivity.rejections', {
     description: 'Connections, messages and requests refused, by transport and reason',
     valueType: ValueType.INT,
@@ -62,6 +66,10 @@ export class ConnectivityMetrics {
   uplinkAccepted(transport: Transport, latencyMs: number): void {
     this.uplinks.add(1, { transport });
     this.publishLatency.record(latencyMs, { transport });
+  }
+
+  twinReportAccepted(transport: Transport): void {
+    this.twinReports.add(1, { transport });
   }
 
   rejected(transport: Transport, reason: RejectionReason): void {

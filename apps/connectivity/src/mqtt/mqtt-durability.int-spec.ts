@@ -1,4 +1,4 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import { connectMqtt, EventReader } from '@urbis/testing';
 import { type ChildService, startChildService } from '../test-support/child-service.test-helpers';
 import {
   DevicesServiceDouble,
@@ -6,34 +6,20 @@ import {
   serviceEnv,
   startInfrastructure,
   type TestDevice,
-  TopicReader,
 } from '../test-support/harness.test-helpers';
 
-function connect(url: string, device: TestDevice): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, {
-      clientId: device.clientId,
-      username: device.clientId,
-      password: device.token,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
-    client.once('connect', () => resolve(client));
-    client.once('error', reject);
-  });
-}
 
 describe('a QoS 1 PUBACK means the reading is in Kafka', () => {
   let infra: Infrastructure;
   let service: ChildService | undefined;
   let devices: DevicesServiceDouble;
-  let uplinks: TopicReader<'connectivity.uplink.received.v1'>;
+  let uplinks: EventReader<'connectivity.uplink.received.v1'>;
 
   beforeAll(async () => {
     infra = await startInfrastructure('connectivity_kill');
     devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
     await devices.connect();
-    uplinks = new TopicReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
+    uplinks = new EventReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
     await uplinks.start();
   });
 
@@ -48,7 +34,7 @@ describe('a QoS 1 PUBACK means the reading is in Kafka', () => {
     service = await startChildService(serviceEnv(infra, { LOG_LEVEL: 'warn' }));
     const fleet = await Promise.all([0, 1, 2, 3, 4].map(() => devices.register('alpha')));
     const running = service;
-    const clients = await Promise.all(fleet.map((device) => connect(running.mqttUrl, device)));
+    const clients = await Promise.all(fleet.map((device) => connectMqtt(running.mqttUrl, device)));
     const acked: string[] = [];
     let killedAfter: number | undefined;
     clients.forEach((client, index) => {

@@ -24,6 +24,7 @@ import {
   maySubscribe,
   parseDeviceIdentity,
 } from './device-topics';
+import { parseTwinReport } from './twin-report';
 
 /** A connected device. */
 export interface MqttSession {
@@ -256,19 +257,22 @@ export class MqttServer implements OnModuleInit {
       }
       return;
     }
-    if (publication.kind !== 'uplink') throw this.reject('topic-not-allowed', `${packet.topic} (not accepted)`);
+    const { tenant, deviceId } = session.identity;
+    const message = { deviceId, transport: 'mqtt' as const, receivedAt: receivedAt.toISOString(), mqttTopic: packet.topic };
+    let accepted: Promise<string>;
+    if (publication.kind === 'twin-reported') {
+      const report = parseTwinReport(payload);
+      if (!report.ok) throw this.reject('invalid-payload', report.reason);
+      accepted = this.uplinks.reportTwin(tenant, { ...message, state: report.state });
+    } else {
+      accepted = this.uplinks.publish(tenant, { ...message, payload: payload.toString('base64') });
+    }
     try {
-      await this.uplinks.publish(session.identity.tenant, {
-        deviceId: session.identity.deviceId,
-        transport: 'mqtt',
-        receivedAt: receivedAt.toISOString(),
-        payload: payload.toString('base64'),
-        mqttTopic: packet.topic,
-      });
-      this.status.seen(session.identity.tenant, session.identity.deviceId, 'mqtt', receivedAt);
+      await accepted;
+      this.status.seen(tenant, deviceId, 'mqtt', receivedAt);
     } catch (error) {
-      this.logger.warn({ err: error, device: client.id }, 'uplink not accepted by Kafka; no PUBACK, closing the session');
-      throw this.reject('broker-unavailable', 'Kafka did not acknowledge the uplink');
+      this.logger.warn({ err: error, device: client.id }, 'message not accepted by Kafka; no PUBACK, closing the session');
+      throw this.reject('broker-unavailable', 'Kafka did not acknowledge the message');
     }
   }
 

@@ -1,47 +1,27 @@
 import { provisionedTopics } from '@urbis/contracts';
-import { startDevKafka } from '@urbis/testing';
+import { connectMqtt, EventReader, metricValue, mqttClosed, startDevKafka } from '@urbis/testing';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { promisify } from 'node:util';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import {
   DevicesServiceDouble,
-  metricValue,
   type Infrastructure,
   serviceEnv,
   startConnectivity,
   startInfrastructure,
   type TestDevice,
   type TestService,
-  TopicReader,
 } from '../test-support/harness.test-helpers';
 
 const MOSQUITTO_PUB = '/usr/bin/mosquitto_pub';
 
-function connect(url: string, device: TestDevice, overrides: IClientOptions = {}): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, {
-      clientId: device.clientId,
-      username: device.clientId,
-      password: device.token,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: 5_000,
-      ...overrides,
-    });
-    client.once('connect', () => resolve(client));
-    client.once('error', (error) => {
-      client.end(true);
-      reject(error);
-    });
-  });
-}
 
 /** Resolves with the CONNACK return code a refused connection got. */
 async function refusalCode(url: string, device: TestDevice, overrides: IClientOptions = {}): Promise<number | undefined> {
   try {
-    const client = await connect(url, device, overrides);
+    const client = await connectMqtt(url, device, overrides);
     await client.endAsync();
     return 0;
   } catch (error) {
@@ -49,27 +29,26 @@ async function refusalCode(url: string, device: TestDevice, overrides: IClientOp
   }
 }
 
-function closed(client: MqttClient): Promise<void> {
-  return new Promise((resolve) => (client.disconnected ? resolve() : client.once('close', () => resolve())));
-}
 
 describe('MQTT server', () => {
   let infra: Infrastructure;
   let service: TestService;
   let devices: DevicesServiceDouble;
-  let uplinks: TopicReader<'connectivity.uplink.received.v1'>;
+  let uplinks: EventReader<'connectivity.uplink.received.v1'>;
+  let twinReports: EventReader<'connectivity.twin.reported.v1'>;
 
   beforeAll(async () => {
     infra = await startInfrastructure('connectivity_mqtt');
     service = await startConnectivity(serviceEnv(infra, { LIMIT_MAX_PAYLOAD_BYTES: '1024' }));
     devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
     await devices.connect();
-    uplinks = new TopicReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
-    await uplinks.start();
+    uplinks = new EventReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
+    twinReports = new EventReader(infra.kafka.bootstrapServers, 'connectivity.twin.reported.v1');
+    await Promise.all([uplinks.start(), twinReports.start()]);
   });
 
   afterAll(async () => {
-    await uplinks?.stop();
+    await Promise.all([uplinks?.stop(), twinReports?.stop()]);
     await devices?.disconnect();
     await service?.shutdown();
     await infra?.stop();
@@ -89,7 +68,7 @@ describe('MQTT server', () => {
 
   it('acknowledges a QoS 1 uplink after Kafka has it, with tenant, device, topic and raw payload', async () => {
     const device = await devices.register('alpha');
-    const client = await connect(service.mqttUrl, device);
+    const client = await connectMqtt(service.mqttUrl, device);
     const payload = Buffer.from([0x01, 0xff, 0x00, 0x7b]);
     await client.publishAsync(device.topic('up'), payload, { qos: 1 });
     // PUBACK received: the event must already be in Kafka (acks=all), not merely on its way.
@@ -107,13 +86,39 @@ describe('MQTT server', () => {
 
   it('accepts QoS 0 uplinks too', async () => {
     const device = await devices.register('alpha');
-    const client = await connect(service.mqttUrl, device);
+    const client = await connectMqtt(service.mqttUrl, device);
     for (let i = 0; i < 5; i++) client.publish(device.topic('up'), JSON.stringify({ n: i }), { qos: 0 });
     const reads = await uplinks.waitFor((event) => event.payload.deviceId === device.deviceId, 5);
     expect(reads.map((read) => Buffer.from(read.event.payload.payload, 'base64').toString())).toEqual(
       [0, 1, 2, 3, 4].map((n) => JSON.stringify({ n })),
     );
     await client.endAsync();
+  });
+
+  it('acknowledges a twin report after Kafka has it as connectivity.twin.reported.v1, not as an uplink', async () => {
+    const device = await devices.register('alpha');
+    const client = await connectMqtt(service.mqttUrl, device);
+    await client.publishAsync(device.topic('twin/reported'), JSON.stringify({ state: { dimLevel: 40, firmware: { version: '1.2.0' } } }), { qos: 1 });
+    const [read] = await twinReports.waitFor((event) => event.payload.deviceId === device.deviceId, 1, 2_000);
+    expect(read?.key).toBe(`alpha/${device.deviceId}`);
+    expect(read?.event).toMatchObject({
+      tenant: 'alpha',
+      source: 'connectivity',
+      payload: { transport: 'mqtt', mqttTopic: device.topic('twin/reported'), state: { dimLevel: 40, firmware: { version: '1.2.0' } } },
+    });
+    expect(read?.headers['traceparent']).toMatch(/^00-[0-9a-f]{32}-/);
+    await client.publishAsync(device.topic('twin/reported'), '{"dimLevel": 41}', { qos: 1 });
+    await twinReports.waitFor((event) => event.payload.deviceId === device.deviceId, 2, 2_000);
+    expect(uplinks.matching((event) => event.payload.deviceId === device.deviceId)).toEqual([]);
+
+    // Not a state object: no PUBACK, the session is closed and counted, nothing reaches Kafka.
+    const before = await metricValue(service.url, 'connectivity_rejections_total', { transport: 'mqtt', reason: 'invalid-payload' });
+    const gone = mqttClosed(client);
+    client.publish(device.topic('twin/reported'), '[1,2,3]', { qos: 1 });
+    await gone;
+    client.end(true);
+    expect(await metricValue(service.url, 'connectivity_rejections_total', { transport: 'mqtt', reason: 'invalid-payload' })).toBe(before + 1);
+    expect(twinReports.matching((event) => event.payload.deviceId === device.deviceId)).toHaveLength(2);
   });
 
   it('refuses wrong tokens, unknown and suspended devices, and bad identities, each with its return code and metric', async () => {
@@ -138,15 +143,15 @@ describe('MQTT server', () => {
 
   it('closes a session that publishes outside its own prefix or too much, and other devices carry on', async () => {
     const [intruder, bystander] = [await devices.register('alpha'), await devices.register('alpha')];
-    const other = await connect(service.mqttUrl, bystander);
-    const bad = await connect(service.mqttUrl, intruder);
-    const gone = closed(bad);
+    const other = await connectMqtt(service.mqttUrl, bystander);
+    const bad = await connectMqtt(service.mqttUrl, intruder);
+    const gone = mqttClosed(bad);
     bad.publish(bystander.topic('up'), 'spoofed', { qos: 1 });
     await gone;
     bad.end(true);
 
-    const big = await connect(service.mqttUrl, intruder);
-    const goneToo = closed(big);
+    const big = await connectMqtt(service.mqttUrl, intruder);
+    const goneToo = mqttClosed(big);
     big.publish(intruder.topic('up'), Buffer.alloc(2048), { qos: 1 });
     await goneToo;
     big.end(true);
@@ -162,7 +167,7 @@ describe('MQTT server', () => {
 
   it('grants subscriptions to the device’s own commands only', async () => {
     const device = await devices.register('alpha');
-    const client = await connect(service.mqttUrl, device);
+    const client = await connectMqtt(service.mqttUrl, device);
     const grantedQos = (filter: string) =>
       client.subscribeAsync(filter, { qos: 1 }).then(
         (granted) => granted[0]?.qos,
@@ -177,7 +182,7 @@ describe('MQTT server', () => {
 
   it('survives garbage on the wire without disturbing connected devices', async () => {
     const device = await devices.register('alpha');
-    const client = await connect(service.mqttUrl, device);
+    const client = await connectMqtt(service.mqttUrl, device);
     const port = Number(new URL(service.mqttUrl).port);
     for (const garbage of [Buffer.from('GET / HTTP/1.1\r\n\r\n'), Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x7f]), Buffer.from([0x30, 0x02, 0x00])]) {
       await new Promise<void>((resolve) => {
@@ -214,7 +219,7 @@ describe('MQTT server', () => {
     const emptyKafka = await startDevKafka({ topics: provisionedTopics(), brokers: 1, groupInitialRebalanceDelayMs: 50 });
     const second = await startConnectivity(serviceEnv({ database: infra.database, kafka: emptyKafka }));
     try {
-      const client = await connect(second.mqttUrl, device);
+      const client = await connectMqtt(second.mqttUrl, device);
       await client.endAsync();
     } finally {
       await second.shutdown();

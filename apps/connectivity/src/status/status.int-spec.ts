@@ -1,4 +1,4 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import { connectMqtt, EventReader } from '@urbis/testing';
 import { Socket } from 'node:net';
 import { chirpstackUp } from '../lorawan/network-server-fixtures.test-helpers';
 import {
@@ -9,20 +9,12 @@ import {
   startInfrastructure,
   type TestDevice,
   type TestService,
-  TopicReader,
   USERS,
 } from '../test-support/harness.test-helpers';
 import { randomBytes } from 'node:crypto';
 
 const SECRET = 'alpha-webhook-secret-0123456789';
 
-function connect(url: string, device: TestDevice): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { clientId: device.clientId, username: device.clientId, password: device.token, reconnectPeriod: 0 });
-    client.once('connect', () => resolve(client));
-    client.once('error', reject);
-  });
-}
 
 /** A hand-written MQTT 3.1.1 CONNECT with keepalive 1 s, then silence: no PINGREQ will ever come. */
 function connectThenGoQuiet(port: number, device: TestDevice): Promise<Socket> {
@@ -46,7 +38,7 @@ describe('device status and sessions', () => {
   let infra: Infrastructure;
   let service: TestService;
   let devices: DevicesServiceDouble;
-  let statuses: TopicReader<'connectivity.device-status.changed.v1'>;
+  let statuses: EventReader<'connectivity.device-status.changed.v1'>;
   let operatorToken: string;
 
   beforeAll(async () => {
@@ -62,7 +54,7 @@ describe('device status and sessions', () => {
     );
     devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
     await devices.connect();
-    statuses = new TopicReader(infra.kafka.bootstrapServers, 'connectivity.device-status.changed.v1');
+    statuses = new EventReader(infra.kafka.bootstrapServers, 'connectivity.device-status.changed.v1');
     await statuses.start();
     operatorToken = await infra.token(USERS.operator);
   });
@@ -91,7 +83,7 @@ describe('device status and sessions', () => {
   it('tracks an MQTT session: online on connect, listed as a session, offline on disconnect, each published', async () => {
     const device = await devices.register('alpha');
     expect(await statusOf(device.deviceId)).toMatchObject({ status: 'unknown' });
-    const client = await connect(service.mqttUrl, device);
+    const client = await connectMqtt(service.mqttUrl, device);
     await statuses.waitFor((event) => event.payload.deviceId === device.deviceId && event.payload.status === 'online');
     expect(await statusOf(device.deviceId)).toMatchObject({ status: 'online', reason: 'connected', transport: 'mqtt', session: { replica: expect.any(String) } });
 
@@ -163,7 +155,7 @@ describe('device status and sessions', () => {
 
   it('paginates sessions and keeps tenants apart', async () => {
     const fleet = await Promise.all([0, 1, 2].map(() => devices.register('alpha')));
-    const clients = await Promise.all(fleet.map((device) => connect(service.mqttUrl, device)));
+    const clients = await Promise.all(fleet.map((device) => connectMqtt(service.mqttUrl, device)));
     const ids = new Set(fleet.map((device) => device.deviceId));
     await statuses.waitFor((event) => ids.has(event.payload.deviceId) && event.payload.status === 'online', 3);
 

@@ -1,6 +1,7 @@
 // Shared pieces of connectivity's integration tests: a real database with the real migrations,
-// the dev broker, the service booted in this process, the devices service's events produced with
-// the typed publisher (they are the contract), and uplinks read back from Kafka.
+// the dev broker, the service booted in this process, and the devices service's events produced
+// with the typed publisher (they are the contract). Readers, waits, metrics and MQTT clients come
+// from @urbis/testing.
 import { createEvent, type EventOf, type PayloadOf, provisionedTopics, type TopicName } from '@urbis/contracts';
 import { generateDeviceToken, hashDeviceToken } from '@urbis/device-credentials';
 import { createKafka, EventPublisher, messageKeyOf } from '@urbis/messaging';
@@ -10,12 +11,13 @@ import {
   buildDevKafka,
   createTestDatabase,
   type DevIdp,
+  eventually,
   type DevKafka,
   startDevIdp,
   startDevKafka,
   type TestDatabase,
 } from '@urbis/testing';
-import type { Consumer, IHeaders, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -202,70 +204,6 @@ export class DevicesServiceDouble {
       } finally {
         await client.end();
       }
-    }, timeoutMs);
+    }, { timeoutMs, what: sql });
   }
-}
-
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 20_000, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
-export interface ReadEvent<T extends TopicName> {
-  event: EventOf<T>;
-  key: string | null;
-  headers: IHeaders;
-}
-
-/** Collects every event of a topic from the beginning, as a consumer of it would see them. */
-export class TopicReader<T extends TopicName> {
-  readonly events: ReadEvent<T>[] = [];
-  private readonly consumer: Consumer;
-
-  constructor(brokers: string[], private readonly topic: T) {
-    const kafka = createKafka({ clientId: `reader-${randomUUID().slice(0, 6)}`, brokers, logLevel: 'nothing' });
-    this.consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, maxWaitTimeInMs: 50 });
-  }
-
-  async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({
-      eachMessage: async ({ message }) => {
-        this.events.push({
-          event: JSON.parse(message.value?.toString('utf8') ?? 'null') as EventOf<T>,
-          key: message.key?.toString('utf8') ?? null,
-          headers: message.headers ?? {},
-        });
-      },
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer.disconnect();
-  }
-
-  matching(predicate: (event: EventOf<T>) => boolean): ReadEvent<T>[] {
-    return this.events.filter((read) => predicate(read.event));
-  }
-
-  async waitFor(predicate: (event: EventOf<T>) => boolean, count = 1, timeoutMs = 20_000): Promise<ReadEvent<T>[]> {
-    await eventually(() => this.matching(predicate).length >= count, timeoutMs);
-    return this.matching(predicate);
-  }
-}
-
-/** The value of one Prometheus series in /metrics text, 0 when absent. */
-export async function metricValue(serviceUrl: string, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (wanted.every((label) => line.includes(label))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
 }

@@ -1,19 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { createEvent, type PayloadOf } from '@urbis/contracts';
-import { EventPublisher } from '@urbis/messaging';
+import { EventPublisher, type OutgoingEvent } from '@urbis/messaging';
 import { SERVICE_CONFIG } from '@urbis/runtime';
 import type { ConnectivityConfig } from '../config';
 import { ConnectivityMetrics } from '../metrics/connectivity-metrics';
 import { UplinkBatcher } from './uplink-batcher';
 
 export type UplinkPayload = PayloadOf<'connectivity.uplink.received.v1'>;
+export type TwinReportPayload = PayloadOf<'connectivity.twin.reported.v1'>;
+type DeviceMessageTopic = 'connectivity.uplink.received.v1' | 'connectivity.twin.reported.v1';
 
 const tracer = trace.getTracer('urbis-connectivity');
 
 /**
- * Turns an accepted message into one `connectivity.uplink.received.v1` and resolves once Kafka
- * acknowledged it (acks=all): only then may a transport confirm it to the device.
+ * Turns an accepted message into one `connectivity.uplink.received.v1` (or, for a twin report,
+ * `connectivity.twin.reported.v1`) and resolves once Kafka acknowledged it (acks=all): only then
+ * may a transport confirm it to the device.
  */
 @Injectable()
 export class UplinkService {
@@ -30,21 +33,33 @@ export class UplinkService {
   /** Resolves with the event id once Kafka acknowledged it. */
   async publish(tenant: string, uplink: UplinkPayload): Promise<string> {
     const started = performance.now();
-    const event = createEvent('connectivity.uplink.received.v1', { tenant, source: 'connectivity', payload: uplink });
+    const id = await this.send('connectivity.uplink.received.v1', tenant, uplink);
+    this.metrics.uplinkAccepted(uplink.transport, performance.now() - started);
+    return id;
+  }
+
+  /** A device's twin report: the same path as an uplink (batched, resolved on Kafka's ack), its own topic. */
+  async reportTwin(tenant: string, report: TwinReportPayload): Promise<string> {
+    const id = await this.send('connectivity.twin.reported.v1', tenant, report);
+    this.metrics.twinReportAccepted(report.transport);
+    return id;
+  }
+
+  private async send<T extends DeviceMessageTopic>(topic: T, tenant: string, payload: PayloadOf<T>): Promise<string> {
+    // createEvent validates: a payload the contract refuses never reaches the batch.
+    const event = createEvent(topic, { tenant, source: 'connectivity', payload });
     await tracer.startActiveSpan(
-      'connectivity.uplink publish',
-      { kind: SpanKind.PRODUCER, attributes: { 'urbis.tenant': tenant, 'urbis.device_id': uplink.deviceId, 'urbis.transport': uplink.transport } },
+      `${topic} publish`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: { 'urbis.tenant': tenant, 'urbis.device_id': payload.deviceId, 'urbis.transport': payload.transport },
+      },
       async (span) => {
         // The reading's trace travels with its own message, even inside a shared produce request.
         const headers: Record<string, string> = {};
         propagation.inject(context.active(), headers);
         try {
-          await this.batcher.send({
-            topic: 'connectivity.uplink.received.v1',
-            key: `${tenant}/${uplink.deviceId}`,
-            event,
-            headers,
-          });
+          await this.batcher.send({ topic, key: `${tenant}/${payload.deviceId}`, event, headers } as OutgoingEvent);
         } catch (error) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
           throw error;
@@ -53,7 +68,6 @@ export class UplinkService {
         }
       },
     );
-    this.metrics.uplinkAccepted(uplink.transport, performance.now() - started);
     return event.id;
   }
 
