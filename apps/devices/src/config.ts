@@ -1,7 +1,5 @@
-import { serviceConfigSchema } from '@urbis/runtime';
+import { integer, serviceConfigSchema } from '@urbis/runtime';
 import { z } from 'zod';
-
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 export const configSchema = serviceConfigSchema(
   {

@@ -1,7 +1,32 @@
 // The device twin through HTTP with real tokens: desired changes become commands on Kafka,
-// reports arrive over HTTP and as MQTT uplinks on `.../twin/reported`, the delta follows.
+// reports arrive over HTTP and from connectivity (`connectivity.twin.reported.v1`), the delta
+// follows. The last test runs the whole loop with connectivity's main.ts and a real MQTT device.
+import { createEvent, type PayloadOf } from '@urbis/contracts';
+import {
+  applyMigrations,
+  connectMqtt,
+  createTestDatabase,
+  freePort,
+  type ServiceProcess,
+  startServiceProcess,
+  type TestDatabase,
+  until,
+} from '@urbis/testing';
 import { OBSERVATION_FIXTURES } from './codecs/__fixtures__/smart-data-models';
-import { type DevicesHarness, startDevicesHarness, uplinkEvent } from './test-support/harness.test-helpers';
+import { type DevicesHarness, startDevicesHarness } from './test-support/harness.test-helpers';
+
+const twinReport = (deviceId: string, state: PayloadOf<'connectivity.twin.reported.v1'>['state']) =>
+  createEvent('connectivity.twin.reported.v1', {
+    tenant: 'alpha',
+    source: 'connectivity',
+    payload: {
+      deviceId,
+      transport: 'mqtt',
+      receivedAt: new Date().toISOString(),
+      state,
+      mqttTopic: `urbis/alpha/devices/${deviceId}/twin/reported`,
+    },
+  });
 
 jest.setTimeout(120_000);
 
@@ -64,24 +89,14 @@ describe('device twin', () => {
     });
     expect(stale.body).toMatchObject({ status: 409, code: 'version-conflict', version: 1 });
 
-    // The device reports over MQTT (an uplink on its twin topic), then a gateway over HTTP.
-    await h.publish('connectivity.uplink.received.v1', [
-      uplinkEvent(
-        'alpha',
-        'lamp-1',
-        Buffer.from(JSON.stringify({ state: { dimLevel: 40, firmware: '1.2.0' } })),
-        {
-          mqttTopic: 'urbis/alpha/devices/lamp-1/twin/reported',
-          contentType: 'application/json',
-        },
-      ),
-    ]);
-    const deadline = Date.now() + 15_000;
-    let twin = await h.call('auditor', 'GET', '/devices/v1/devices/lamp-1/twin');
-    while ((twin.body['reported'] as { version: number }).version === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      twin = await h.call('auditor', 'GET', '/devices/v1/devices/lamp-1/twin');
-    }
+    // The device reports over MQTT (connectivity's event; twice: a redelivery), then a gateway over HTTP.
+    const report = twinReport('lamp-1', { dimLevel: 40, firmware: '1.2.0' });
+    await h.publish('connectivity.twin.reported.v1', [report, report]);
+    const twin = await until(
+      () => h.call('auditor', 'GET', '/devices/v1/devices/lamp-1/twin'),
+      (read) => (read.body['reported'] as { version: number }).version > 0,
+      { timeoutMs: 15_000, everyMs: 100, what: 'the reported twin' },
+    );
     expect(twin.body).toMatchObject({
       reported: { state: { dimLevel: 40, firmware: '1.2.0' }, version: 1 },
       delta: { schedule: { on: '19:00', off: '07:00' } },
@@ -117,14 +132,98 @@ describe('device twin', () => {
     ).toBe(403);
   });
 
-  it('a twin report that is not a state object goes to the DLQ with the reason', async () => {
-    const bad = uplinkEvent('alpha', 'lamp-1', Buffer.from('[1,2,3]'), {
-      mqttTopic: 'urbis/alpha/devices/lamp-1/twin/reported',
-    });
-    await h.publish('connectivity.uplink.received.v1', [bad]);
+  it('dead-letters twin reports of unknown devices, and reports that break the contract, with the reason', async () => {
+    const unknown = twinReport('no-such-lamp', { dimLevel: 1 });
+    await h.publish('connectivity.twin.reported.v1', [unknown]);
     const [dead] = await h.reader.waitFor(
-      (m) => m.topic === 'connectivity.uplink.received.v1.dlq' && (m.value as { id: string }).id === bad.id,
+      (m) => m.topic === 'connectivity.twin.reported.v1.dlq' && (m.value as { id: string }).id === unknown.id,
     );
-    expect(dead.headers['dlq-reason']).toContain('twin report is not a JSON object of state keys');
+    expect(dead.headers['dlq-reason']).toContain('unknown device no-such-lamp');
+
+    const broken = { ...twinReport('lamp-1', {}), payload: { ...twinReport('lamp-1', {}).payload, state: [1, 2, 3] } };
+    await h.publishRaw('connectivity.twin.reported.v1', 'alpha/lamp-1', JSON.stringify(broken));
+    const [invalid] = await h.reader.waitFor(
+      (m) => m.topic === 'connectivity.twin.reported.v1.dlq' && (m.value as { id: string }).id === broken.id,
+    );
+    expect(invalid.headers['dlq-kind']).toBe('invalid');
+    expect(invalid.headers['dlq-reason']).toContain('payload.state');
+    const twin = await h.call('auditor', 'GET', '/devices/v1/devices/lamp-1/twin');
+    expect((twin.body['reported'] as { state: object }).state).not.toHaveProperty('0');
+  });
+
+  describe('end to end with connectivity and a real MQTT device', () => {
+    let connectivityDb: TestDatabase;
+    let connectivity: ServiceProcess;
+    let mqttUrl: string;
+
+    beforeAll(async () => {
+      connectivityDb = await createTestDatabase('connectivity_twin');
+      await applyMigrations('connectivity', connectivityDb.url);
+      const mqttPort = await freePort();
+      mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+      connectivity = await startServiceProcess('connectivity', {
+        HOST: '127.0.0.1',
+        DATABASE_URL: connectivityDb.url,
+        KAFKA_BROKERS: h.kafka.bootstrapServers.join(','),
+        OIDC_ISSUER_URL: h.idp.issuer,
+        MQTT_HOST: '127.0.0.1',
+        MQTT_PORT: String(mqttPort),
+        REPLICA_ID: 'twin-e2e',
+        LOG_LEVEL: 'warn',
+      });
+    });
+    afterAll(async () => {
+      await connectivity?.stop();
+      await connectivityDb?.drop();
+    });
+
+    it('a desired change reaches the device over MQTT; its report on .../twin/reported closes the delta', async () => {
+      const lamp = await h.call('operator', 'POST', '/devices/v1/devices', {
+        id: 'lamp-3',
+        profileId: (await h.call('auditor', 'GET', '/devices/v1/devices/lamp-1')).body['profileId'],
+      });
+      expect(lamp.status).toBe(201);
+      await h.call('operator', 'POST', '/devices/v1/devices/lamp-3/lifecycle', { to: 'active' });
+      const issued = await h.call('operator', 'POST', '/devices/v1/devices/lamp-3/credentials');
+      const login = { clientId: 'alpha/lamp-3', token: issued.body['token'] as string };
+
+      // Connectivity learns the device and its credential hash from devices' events.
+      const device = await until(
+        () => connectMqtt(mqttUrl, login).catch(() => undefined),
+        (client) => client !== undefined,
+        { timeoutMs: 30_000, everyMs: 250, what: 'connectivity to accept lamp-3' },
+      );
+      if (!device) throw new Error('unreachable');
+      device.on('message', (topic, payload) => {
+        const command = JSON.parse(payload.toString()) as { name: string; params: { state: Record<string, unknown> } };
+        if (command.name !== 'twin.desired') return;
+        // The lamp applies the desired state, reports it, and answers the command.
+        device.publish('urbis/alpha/devices/lamp-3/twin/reported', JSON.stringify({ state: command.params.state }), { qos: 1 });
+        device.publish(`${topic}/response`, JSON.stringify({ outcome: 'succeeded' }), { qos: 1 });
+      });
+      await device.subscribeAsync('urbis/alpha/devices/lamp-3/commands/+', { qos: 1 });
+
+      const set = await h.call('operator', 'PATCH', '/devices/v1/devices/lamp-3/twin/desired', {
+        state: { dimLevel: 70, schedule: { on: '20:00' } },
+      });
+      expect(set.status).toBe(200);
+      const twin = await until(
+        () => h.call('auditor', 'GET', '/devices/v1/devices/lamp-3/twin'),
+        (read) => (read.body['reported'] as { version: number }).version > 0,
+        { timeoutMs: 30_000, everyMs: 200, what: 'the reported twin of lamp-3' },
+      );
+      expect(twin.body).toMatchObject({
+        desired: { state: { dimLevel: 70, schedule: { on: '20:00' } }, version: 1 },
+        reported: { state: { dimLevel: 70, schedule: { on: '20:00' } }, version: 1 },
+        delta: {},
+      });
+      const command = await until(
+        () => h.call('auditor', 'GET', `/devices/v1/devices/lamp-3/commands/${String(set.body['commandId'])}`),
+        (read) => read.body['status'] === 'succeeded',
+        { timeoutMs: 30_000, everyMs: 200, what: 'the twin.desired command to succeed' },
+      );
+      expect(command.body).toMatchObject({ name: 'twin.desired', deliveredAt: expect.any(String) });
+      await device.endAsync();
+    });
   });
 });

@@ -6,6 +6,7 @@ import type { Kafka } from 'kafkajs';
 import type { DevicesConfig } from '../config';
 import { DevicesModule } from '../devices/devices.module';
 import { TwinModule } from '../twin/twin.module';
+import { TwinService } from '../twin/twin.service';
 import { DecodingRepository } from './decoding.repository';
 import { DeviceStatusService } from './device-status.service';
 import { UplinkDecodingService } from './uplink-decoding.service';
@@ -13,8 +14,9 @@ import { UplinkDecodingService } from './uplink-decoding.service';
 export const UPLINK_CONSUMER = Symbol.for('urbis.devices.uplink-consumer');
 
 /**
- * Consumes `connectivity.uplink.received.v1` (decoded observations, twin reports) and
- * `connectivity.device-status.changed.v1` (the Device entity's `connectionStatus`), as a runtime worker.
+ * Consumes `connectivity.uplink.received.v1` (decoded observations),
+ * `connectivity.device-status.changed.v1` (the Device entity's `connectionStatus`) and
+ * `connectivity.twin.reported.v1` (reported twins), as a runtime worker.
  */
 @Module({
   imports: [DevicesModule, TwinModule],
@@ -31,6 +33,7 @@ export const UPLINK_CONSUMER = Symbol.for('urbis.devices.uplink-consumer');
         ServiceLifecycle,
         UplinkDecodingService,
         DeviceStatusService,
+        TwinService,
       ],
       useFactory: (
         kafka: Kafka,
@@ -39,6 +42,7 @@ export const UPLINK_CONSUMER = Symbol.for('urbis.devices.uplink-consumer');
         lifecycle: ServiceLifecycle,
         decoding: UplinkDecodingService,
         status: DeviceStatusService,
+        twins: TwinService,
       ) => {
         const consumer = new EventConsumer({
           kafka,
@@ -47,6 +51,7 @@ export const UPLINK_CONSUMER = Symbol.for('urbis.devices.uplink-consumer');
           subscriptions: {
             'connectivity.uplink.received.v1': (events) => decoding.handle(events),
             'connectivity.device-status.changed.v1': (events) => status.handle(events),
+            'connectivity.twin.reported.v1': (events) => twins.applyReports(events),
           },
         });
         lifecycle.addWorker({

@@ -9,20 +9,13 @@ import type { Db } from '../common/database';
 import { deviceEntityFromObservation } from '../devices/device-entity';
 import { claimEvents, enqueueEvents, type OutboxItem } from '../common/batch-outbox';
 import { DevicesRepository, type DeviceWithProfile } from '../devices/devices.repository';
-import { twinState } from '../twin/twin.dto';
-import { TwinService } from '../twin/twin.service';
-import type { TwinState } from '../twin/twin-state';
 import { DecoderCache } from './decoder-cache';
-
-/** Uplinks on an MQTT topic ending so are the device's twin reports, not readings. */
-export const TWIN_REPORT_TOPIC_SUFFIX = '/twin/reported';
 import { DecodingRepository } from './decoding.repository';
 
 type Uplink = EventOf<'connectivity.uplink.received.v1'>;
 
 type Outcome =
   | { event: Uplink; ok: true; device: DeviceWithProfile; observation: DecodedObservation }
-  | { event: Uplink; ok: true; device: DeviceWithProfile; twinReport: TwinState }
   | { event: Uplink; ok: false; device?: DeviceWithProfile; reason: string; decodeFailure: boolean };
 
 /** The consumer name under which decoded uplinks are recorded as processed. */
@@ -42,7 +35,6 @@ export class UplinkDecodingService {
     private readonly repository: DecodingRepository,
     private readonly devices: DevicesRepository,
     private readonly relay: OutboxRelay,
-    private readonly twins: TwinService,
     @Inject(SERVICE_CONFIG) config: DevicesConfig,
   ) {
     this.decoders = new DecoderCache({
@@ -87,7 +79,6 @@ export class UplinkDecodingService {
         decodeFailure: false,
       };
     }
-    if (event.payload.mqttTopic?.endsWith(TWIN_REPORT_TOPIC_SUFFIX)) return this.twinReport(event, device);
     try {
       const observation = await this.decoders.decoderOf(device.profile).decode({
         tenant: event.tenant,
@@ -110,32 +101,6 @@ export class UplinkDecodingService {
     }
   }
 
-  private twinReport(event: Uplink, device: DeviceWithProfile): Outcome {
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.from(event.payload.payload, 'base64').toString('utf8'));
-    } catch {
-      body = undefined;
-    }
-    const candidate =
-      typeof body === 'object' && body !== null && 'state' in body && Object.keys(body).length === 1
-        ? (body as { state: unknown }).state
-        : body;
-    const parsed = twinState.safeParse(candidate);
-    if (parsed.success) return { event, ok: true, device, twinReport: parsed.data };
-    return {
-      event,
-      ok: false,
-      device,
-      decodeFailure: true,
-      reason: `twin report is not a JSON object of state keys: ${
-        body === undefined
-          ? 'not JSON'
-          : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
-      }`,
-    };
-  }
-
   private async record(tx: Db, outcomes: Outcome[]): Promise<void> {
     const observed = new Map<
       string,
@@ -156,10 +121,6 @@ export class UplinkDecodingService {
       // Claimed now, and once: a batch may hold the same event twice (a redelivery).
       if (!claimed.delete(event.id)) continue;
       const key = `${event.tenant}/${event.payload.deviceId}`;
-      if (outcome.ok && 'twinReport' in outcome) {
-        await this.twins.reportIn(tx, event.tenant, event.payload.deviceId, outcome.twinReport);
-        continue;
-      }
       if (outcome.ok) {
         const observation = createEvent('devices.observation.decoded.v1', {
           tenant: event.tenant,

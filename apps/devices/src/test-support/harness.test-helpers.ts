@@ -13,9 +13,8 @@ import {
   startDevIdp,
   startDevKafka,
   type TestDatabase,
+  TopicReader,
 } from '@urbis/testing';
-import type { Consumer, IHeaders, Kafka } from 'kafkajs';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Client } from 'pg';
 import { AppModule } from '../app.module';
@@ -33,81 +32,11 @@ export const USERS = {
   platformAdmin: ['pia', 'pia-pw'],
 } as const;
 
-export interface ConsumedMessage {
-  topic: string;
-  key: string;
-  value: Record<string, unknown>;
-  headers: Record<string, string>;
-}
-
-/** Reads every topic it is given from the beginning and keeps what it read. */
-export class TopicReader {
-  readonly messages: ConsumedMessage[] = [];
-  private consumer?: Consumer;
-
-  constructor(private readonly kafka: Kafka) {}
-
-  async start(topics: string[]): Promise<void> {
-    this.consumer = this.kafka.consumer({
-      groupId: `reader-${randomBytes(4).toString('hex')}`,
-      maxWaitTimeInMs: 100,
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics, fromBeginning: true });
-    await this.consumer.run({
-      eachMessage: async ({ topic, message }) => {
-        this.messages.push({
-          topic,
-          key: message.key?.toString() ?? '',
-          value: message.value ? (JSON.parse(message.value.toString()) as Record<string, unknown>) : {},
-          headers: headersOf(message.headers ?? {}),
-        });
-      },
-    });
-  }
-
-  /** Waits until `count` messages match, and returns them. */
-  async waitFor(
-    predicate: (message: ConsumedMessage) => boolean,
-    count = 1,
-    timeoutMs = 20_000,
-  ): Promise<ConsumedMessage[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.messages.filter(predicate);
-      if (found.length >= count) return found;
-      if (Date.now() > deadline) {
-        throw new Error(`expected ${count} matching message(s) within ${timeoutMs} ms, saw ${found.length}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
-  /** The payloads of a topic's events about one device, in order. */
-  payloadsOf(topic: TopicName, deviceId: string): Record<string, unknown>[] {
-    return this.messages
-      .filter((message) => message.topic === topic)
-      .map((message) => message.value['payload'] as Record<string, unknown>)
-      .filter((payload) => payload['deviceId'] === deviceId);
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer?.disconnect();
-  }
-}
-
-function headersOf(headers: IHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined)
-      out[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
-  }
-  return out;
-}
-
 export interface DevicesHarness {
   url: string;
   database: TestDatabase;
+  kafka: DevKafka;
+  idp: DevIdp;
   reader: TopicReader;
   /** An access token of a test-realm user. */
   token(user: keyof typeof USERS): Promise<string>;
@@ -149,12 +78,12 @@ export async function startDevicesHarness(env: Record<string, string> = {}): Pro
     ...env,
   });
   const client = createKafka({ clientId: 'devices-test', brokers: kafka.bootstrapServers });
-  const reader = new TopicReader(client);
-  await reader.start(
+  const reader = await new TopicReader(
+    kafka.bootstrapServers,
     provisionedTopics().filter(
       (name) => name.startsWith('devices.') || name.endsWith('.dlq') || name.startsWith('security.audit'),
     ),
-  );
+  ).start();
   const publisher = new EventPublisher({ kafka: client });
   await publisher.connect();
   const rawProducer = client.producer();
@@ -176,6 +105,8 @@ export async function startDevicesHarness(env: Record<string, string> = {}): Pro
   return {
     url: service.url,
     database,
+    kafka,
+    idp,
     reader,
     token,
     async call(user, method, route, body, headers = {}) {

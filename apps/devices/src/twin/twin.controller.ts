@@ -42,7 +42,7 @@ export class TwinController {
   @Roles(Role.PlatformAdmin, Role.TenantAdmin, Role.Operator, Role.Integrator)
   @ApiOperation({
     summary:
-      'Report state on behalf of a device (gateways, integrations); devices on MQTT publish it as an uplink on `.../twin/reported`',
+      'Report state on behalf of a device (gateways, integrations); devices on MQTT publish it on `urbis/<tenant>/devices/<id>/twin/reported`',
   })
   @ApiBody({ schema: openApiSchema(reportedPatch) })
   @ApiOkResponse({ schema: openApiSchema(twinView, 'output') })

@@ -1,12 +1,9 @@
+import { twinState } from '@urbis/contracts';
 import { z } from 'zod';
 
-const stateKey = z
-  .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'state key: a letter, then letters, digits or _');
-export const twinState = z
-  .record(stateKey, z.json())
-  .refine((value) => Object.keys(value).length <= 100, { message: 'at most 100 keys' })
-  .refine((value) => JSON.stringify(value).length <= 16_384, { message: 'at most 16 KiB of JSON' });
+// One definition of a twin's state for the API and for reports arriving on Kafka.
+export { twinState };
+
 
 export const desiredPatch = z
   .object({

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '@urbis/auth';
-import { OutboxRelay } from '@urbis/messaging';
+import type { EventOf } from '@urbis/contracts';
+import { OutboxRelay, PermanentEventError } from '@urbis/messaging';
+import { claimEvents } from '../common/batch-outbox';
 import type { Db } from '../common/database';
 import { DevicesErrorCode, DevicesProblem } from '../common/problems';
 import { CommandsService } from '../commands/commands.service';
@@ -9,6 +11,11 @@ import type { DeviceTwin } from '../prisma-client/client';
 import type { DesiredPatch, TwinView } from './twin.dto';
 import { delta, mergeState, sameJson, type TwinState } from './twin-state';
 import { TwinRepository } from './twin.repository';
+
+/** The consumer name under which twin reports are recorded as processed. */
+export const TWIN_REPORT_CONSUMER = 'devices.twin-reports';
+
+type TwinReported = EventOf<'connectivity.twin.reported.v1'>;
 
 /** The command a desired change becomes; its params are `{ version, state }` (the whole desired state). */
 export const TWIN_DESIRED_COMMAND = 'twin.desired';
@@ -35,8 +42,9 @@ export function twinViewOf(deviceId: string, twin: DeviceTwin | null, commandId?
 
 /**
  * Desired and reported state per device, each versioned. A desired change is carried to an
- * active device as a `twin.desired` command; reports come from the device (HTTP or an MQTT
- * uplink on `.../twin/reported`). The delta is what the device has yet to apply.
+ * active device as a `twin.desired` command; reports come from the device over MQTT
+ * (`connectivity.twin.reported.v1`) or from a gateway over HTTP. The delta is what the device has
+ * yet to apply.
  */
 @Injectable()
 export class TwinService {
@@ -103,7 +111,42 @@ export class TwinService {
     });
   }
 
-  /** Merges a device's report inside the caller's transaction (the uplink consumer uses it too). */
+  /**
+   * Merges the reports connectivity received from devices, in order, once each (a redelivered
+   * event has no second effect). A report of a device the registry does not know, or that is
+   * suspended or decommissioned, goes to the dead-letter topic with the reason; the others of the
+   * batch are applied.
+   */
+  async applyReports(events: readonly TwinReported[]): Promise<void> {
+    const refused: string[] = [];
+    await this.twins.transaction(async (tx) => {
+      const claimed = await claimEvents(
+        tx,
+        TWIN_REPORT_CONSUMER,
+        events.map((event) => event.id),
+      );
+      for (const event of events) {
+        const { deviceId, state } = event.payload;
+        const device = await this.devices.find(event.tenant, deviceId, tx);
+        if (!device || device.state === 'suspended' || device.state === 'decommissioned') {
+          refused.push(
+            device
+              ? `device ${deviceId} is ${device.state}`
+              : `unknown device ${deviceId} in tenant ${event.tenant}`,
+          );
+          continue;
+        }
+        // Claimed now, and once: a batch may hold the same event twice (a redelivery).
+        if (claimed.delete(event.id)) await this.reportIn(tx, event.tenant, deviceId, state);
+      }
+    });
+    if (refused.length === 0) return;
+    if (events.length === 1) throw new PermanentEventError(`twin report refused: ${refused[0]}`);
+    // The good reports are durable; the consumer retries one by one and dead-letters the others.
+    throw new Error(`${refused.length} of ${events.length} twin reports refused`);
+  }
+
+  /** Merges a report inside the caller's transaction. */
   async reportIn(tx: Db, tenant: string, deviceId: string, state: TwinState): Promise<DeviceTwin> {
     const twin = await this.twins.lock(tx, tenant, deviceId);
     return this.twins.update(tx, tenant, deviceId, {
