@@ -8,5 +8,6 @@ describeServiceBoot({
   service: 'integration',
   start: (env) => startServiceForTest(AppModule, configSchema, env),
   topics: provisionedTopics(),
-  workers: ['outbox-relay'],
+  workers: ['outbox-relay', 'delivery-dispatcher', 'notifications-consumer'],
+  tables: ['delivery', 'delivery_attempt', 'destination_policy', 'endpoint'],
 });

@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
-import { DatabaseModule, OutboxRelayModule } from '@urbis/runtime';
+import { DatabaseModule } from '@urbis/runtime';
+import { OutboxModule } from './common/outbox.module';
+import { DeliveryModule } from './delivery/delivery.module';
+import { OutboundModule } from './outbound/outbound.module';
 import { PrismaClient } from './prisma-client/client';
 
-/** The edge to other systems: outbound delivery and inbound connectors. Features come as modules. */
+/** The edge to other systems: durable outbound delivery, platform webhooks, inbound connectors. */
 @Module({
-  imports: [DatabaseModule.forPrisma(PrismaClient), OutboxRelayModule.forRoot()],
+  imports: [DatabaseModule.forPrisma(PrismaClient), OutboxModule, OutboundModule, DeliveryModule],
 })
 export class AppModule {}
