@@ -9,3 +9,4 @@ export * from './repo-root';
 export * from './ts-process';
 export * from './service';
 export * from './topic-reader';
+export * from './test-realm';
