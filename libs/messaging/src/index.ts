@@ -9,3 +9,4 @@ export * from './sql';
 export * from './outbox';
 export * from './idempotency';
 export * from './provision';
+export * from './batch-outbox';

@@ -3,7 +3,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 // Also what makes each app's generated package.json list @prisma/client: the generated client
 // (gitignored) is invisible to Nx's project graph, this import is not.
 import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
-import type { PrismaTransactionClient, SqlExecutor } from '@urbis/messaging';
+import { pgSqlExecutor, prismaTransactionRunner, type PrismaTransactionClient, type SqlExecutor, type TransactionRunner } from '@urbis/messaging';
+import { Pool } from 'pg';
 import type { Logger } from '@urbis/observability';
 import type { BaseConfig } from '../config/base-config';
 import { ServiceLifecycle } from '../lifecycle/service-lifecycle';
@@ -19,7 +20,10 @@ export type PrismaClientClass<T extends PrismaClientLike> = new (options: {
   adapter: SqlDriverAdapterFactory;
 }) => T;
 
-/** The service's PrismaClient as the generic `PrismaClientLike`, for libraries (the outbox relay). */
+/** What libraries (the outbox relay) use of a service's database: raw SQL and transactions. */
+export type Database = SqlExecutor & TransactionRunner;
+
+/** The service's database as a `Database`, whichever client the service uses. */
 export const DATABASE = Symbol.for('urbis.runtime.database');
 
 /** The URL without its password, for logs and errors. */
@@ -68,10 +72,38 @@ export async function connectPrisma<T extends PrismaClientLike>(
 }
 
 /**
- * The service's own PrismaClient, connected at boot, ready-checked and closed on shutdown:
+ * A `pg` pool, connected at boot (a boot failure names the database), ready-checked and closed
+ * on shutdown: for services whose hot paths are raw SQL (docs/adr/0007).
+ */
+export async function connectPool(url: string, lifecycle: ServiceLifecycle, logger: Logger, max: number): Promise<Pool> {
+  const pool = new Pool({ connectionString: url, max });
+  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`database unreachable at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  lifecycle.addConnection({
+    name: 'database',
+    check: async () => {
+      await pool.query('SELECT 1');
+      return true;
+    },
+    close: () => pool.end(),
+  });
+  logger.info({ database: redactUrl(url) }, 'database connected');
+  return pool;
+}
+
+/**
+ * The service's database, connected at boot, ready-checked and closed on shutdown:
  *
  *   imports: [DatabaseModule.forPrisma(PrismaClient)]   // PrismaClient from ./prisma-client/client
  *   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
+ *
+ * or, for raw SQL on hot paths, `DatabaseModule.forPool({ max })` and `@Inject(Pool) pool: Pool`.
  */
 @Module({})
 export class DatabaseModule {
@@ -86,9 +118,34 @@ export class DatabaseModule {
           useFactory: (config: BaseConfig, lifecycle: ServiceLifecycle, logger: Logger) =>
             connectPrisma(Client, config.database.url, lifecycle, logger),
         },
-        { provide: DATABASE, useExisting: Client },
+        {
+          provide: DATABASE,
+          inject: [Client],
+          useFactory: (prisma: T): Database => ({
+            $executeRawUnsafe: (query, ...values) => prisma.$executeRawUnsafe(query, ...values),
+            $queryRawUnsafe: (query, ...values) => prisma.$queryRawUnsafe(query, ...values),
+            ...prismaTransactionRunner(prisma),
+          }),
+        },
       ],
       exports: [Client, DATABASE],
+    };
+  }
+
+  static forPool(options: { max?: number } = {}): DynamicModule {
+    return {
+      module: DatabaseModule,
+      global: true,
+      providers: [
+        {
+          provide: Pool,
+          inject: [SERVICE_CONFIG, ServiceLifecycle, SERVICE_LOGGER],
+          useFactory: (config: BaseConfig, lifecycle: ServiceLifecycle, logger: Logger) =>
+            connectPool(config.database.url, lifecycle, logger, options.max ?? 10),
+        },
+        { provide: DATABASE, inject: [Pool], useFactory: (pool: Pool): Database => pgSqlExecutor(pool) },
+      ],
+      exports: [Pool, DATABASE],
     };
   }
 }

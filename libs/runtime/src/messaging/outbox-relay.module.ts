@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { EventPublisher, OutboxRelay, prismaTransactionRunner } from '@urbis/messaging';
+import { EventPublisher, OutboxRelay } from '@urbis/messaging';
 import type { Logger } from '@urbis/observability';
-import { DATABASE, type PrismaClientLike } from '../database/database.module';
+import { DATABASE, type Database } from '../database/database.module';
 import { ServiceLifecycle } from '../lifecycle/service-lifecycle';
 import { SERVICE_LOGGER } from '../tokens';
 import { messagingLogger } from './messaging-logger';
@@ -14,7 +14,7 @@ export interface OutboxRelayModuleOptions {
 /**
  * Runs the service's outbox relay (@urbis/messaging) as a worker: started once the service is
  * up, stopped (its batch committed) first on shutdown, and part of readiness. Needs
- * DatabaseModule.forPrisma and the messaging runtime. Inject `OutboxRelay` to `nudge()` it.
+ * DatabaseModule (either form) and the messaging runtime. Inject `OutboxRelay` to `nudge()` it.
  */
 @Module({})
 export class OutboxRelayModule {
@@ -26,13 +26,13 @@ export class OutboxRelayModule {
           provide: OutboxRelay,
           inject: [DATABASE, EventPublisher, ServiceLifecycle, SERVICE_LOGGER],
           useFactory: (
-            prisma: PrismaClientLike,
+            db: Database,
             publisher: EventPublisher,
             lifecycle: ServiceLifecycle,
             logger: Logger,
           ) => {
             const relay = new OutboxRelay({
-              db: prismaTransactionRunner(prisma),
+              db,
               publisher,
               batchSize: options.batchSize,
               pollIntervalMs: options.pollIntervalMs,
