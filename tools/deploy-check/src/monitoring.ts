@@ -9,6 +9,9 @@ export const RUNTIME_METRICS = [
   'v8js_memory_heap_used',
   'db_client_operation_duration_bucket',
   'messaging_client_operation_duration_bucket',
+  // the HTTP instrumentation's, after the first API request (/health and /metrics do not count)
+  'http_server_request_duration_bucket',
+  'http_server_request_duration_count',
 ];
 
 /**
@@ -25,10 +28,13 @@ export const SERVICE_METRICS: Record<string, string> = {
 /** Metrics from elsewhere that exist today: Prometheus itself and Strimzi's Kafka Exporter. */
 export const EXTERNAL_METRICS = ['up', 'kafka_consumergroup_lag', 'kafka_topic_partition_current_offset'];
 
-/** Metrics the dashboards and alerts use before a later issue adds them (docs/deploy.md lists them). */
-export const PLANNED_METRICS = [
-  'http_server_request_duration_bucket',
-  'http_server_request_duration_count',
-  'urbis_integration_deliveries_total',
-  'urbis_devices_active',
-];
+/**
+ * Metrics the dashboards and alerts use before the service exports them (Prometheus name →
+ * the instrument its owner is adding, and who). docs/deploy.md lists them; the alerts on them
+ * carry `urbis.dev/needs`. When an instrument lands, move its metric to SERVICE_METRICS.
+ */
+export const PENDING_METRICS: Record<string, { instrument: string; owner: string }> = {
+  integration_delivery_attempts_total: { instrument: 'integration.delivery.attempts', owner: 'integration' },
+  integration_delivery_completed_total: { instrument: 'integration.delivery.completed', owner: 'integration' },
+  connectivity_devices: { instrument: 'connectivity.devices', owner: 'connectivity' },
+};

@@ -10,6 +10,7 @@ import {
   migrateImageRepository,
   MQTT_PORT,
   MQTTS_PORT,
+  SERVICE_ENV,
   type ServiceName,
 } from './services';
 import { CREDENTIAL_NAME } from './policy';
@@ -164,9 +165,7 @@ export function serviceValues(service: ServiceName, httpPort: number): Group {
     }),
     extraEnvFromSecrets: custom(
       'Variables from Secrets: [{name, secretName, key, optional}]',
-      service === 'connectivity'
-        ? [{ name: 'LORAWAN_WEBHOOK_SECRETS', secretName: 'urbis-lorawan-webhooks', key: 'secrets', optional: true }]
-        : [],
+      SERVICE_ENV[service].fromSecrets,
       {
         type: 'array',
         items: {
@@ -184,7 +183,7 @@ export function serviceValues(service: ServiceName, httpPort: number): Group {
     ),
     envFromPod: stringMap(
       'Variables set from the pod (variable → fieldPath, e.g. REPLICA_ID: metadata.name)',
-      service === 'connectivity' ? { REPLICA_ID: 'metadata.name' } : {},
+      SERVICE_ENV[service].fromPod,
     ),
     extraVolumes: objectList('Extra pod volumes (e.g. a Secret with a key file)'),
     extraVolumeMounts: objectList('Extra volume mounts of the container (mountPath, readOnly: true)'),

@@ -9,6 +9,32 @@ export const SERVICES = [
 
 export type ServiceName = (typeof SERVICES)[number]['name'];
 
+/** A variable a service reads from a Secret the platform team creates (docs/deploy.md, step 1). */
+export interface SecretVariable {
+  name: string;
+  secretName: string;
+  key: string;
+  /** The pod starts without the Secret (the service then runs without that feature). */
+  optional?: boolean;
+}
+
+/**
+ * What a chart gives its service beyond the shared environment, by default: variables from
+ * Secrets (`extraEnvFromSecrets`) and from the pod (`envFromPod`). When a service's config gains
+ * a Secret or a per-replica variable, add it here and run `deploy-check:generate`; the
+ * build-output test boots every service with the chart's environment in production mode.
+ */
+export const SERVICE_ENV: Record<ServiceName, { fromSecrets: SecretVariable[]; fromPod: Record<string, string> }> = {
+  connectivity: {
+    fromSecrets: [{ name: 'LORAWAN_WEBHOOK_SECRETS', secretName: 'urbis-lorawan-webhooks', key: 'secrets', optional: true }],
+    fromPod: { REPLICA_ID: 'metadata.name' },
+  },
+  devices: { fromSecrets: [], fromPod: {} },
+  integration: { fromSecrets: [], fromPod: {} },
+  data: { fromSecrets: [], fromPod: {} },
+  security: { fromSecrets: [], fromPod: {} },
+};
+
 /** Chart and image versions move together; bump on every chart change (STYLE 9). */
 export const CHART_VERSION = '0.3.0';
 export const APP_VERSION = '0.1.0';
