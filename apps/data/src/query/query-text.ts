@@ -15,6 +15,7 @@ export function decodeQueryText(text: string): string {
   }
 }
 
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses
 const FORBIDDEN = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Refuses characters PostgreSQL cannot hold in text (NUL, unpaired surrogates) and oversized input. */
