@@ -7,6 +7,7 @@ import { ensureBinaries } from './binaries';
 import { chartsDigest, recordedRelease } from './chart-release';
 import {
   type K8sObject,
+  packageUmbrellaChart,
   parseManifests,
   PROFILES,
   profileValues,
@@ -83,6 +84,10 @@ describe('chart versions', () => {
     expect(recorded.version).toBe(CHART_VERSION);
   });
 
+  it('docs/deploy.md installs the current chart package', () => {
+    expect(readFileSync(join(workspaceRoot, 'docs/deploy.md'), 'utf8')).toContain(`CHART=dist/charts/urbis-${CHART_VERSION}.tgz`);
+  });
+
   it('the library chart has the version the service charts depend on', () => {
     const lib = parse(readFileSync(join(workspaceRoot, 'charts/urbis-lib/Chart.yaml'), 'utf8')) as { version: string };
     expect(lib.version).toBe(CHART_VERSION);
@@ -146,6 +151,12 @@ describe('charts', () => {
     expect(names.sort()).toEqual(provisionedTopics().sort());
     const deadLetter = declared.find((topic) => topic.metadata.name.endsWith('.dlq'));
     expect((deadLetter?.['spec'] as { partitions: number }).partitions).toBe(1);
+  });
+
+  it('packages into one file that installs the same objects, with no chart repository (air-gapped install)', () => {
+    const chart = packageUmbrellaChart(charts, valuesDir);
+    const fromPackage = charts.helm(['template', 'urbis', chart, '--namespace', 'urbis', '-f', profileValues(workspaceRoot, 'on-prem')]);
+    expect(parseManifests(fromPackage)).toEqual(rendered.get('on-prem'));
   });
 
   it('reads the topics from the AsyncAPI document generated from the contracts, not from a list of its own', () => {

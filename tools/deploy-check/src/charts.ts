@@ -57,6 +57,14 @@ export function stageCharts(workspaceRoot: string, binaries: Binaries, alter?: (
   return { dir, helm, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** `helm package` of the staged umbrella chart into `outDir`; returns the .tgz path. */
+export function packageUmbrellaChart(charts: StagedCharts, outDir: string): string {
+  const output = charts.helm(['package', 'urbis', '--destination', outDir]);
+  const path = /saved it to: (\S+\.tgz)/.exec(output)?.[1];
+  if (!path) throw new Error(`helm package printed no chart path:\n${output}`);
+  return path;
+}
+
 export const profileValues = (workspaceRoot: string, profile: Profile) => join(workspaceRoot, 'deploy/values', `${profile}.yaml`);
 
 export function renderProfile(charts: StagedCharts, workspaceRoot: string, profile: Profile): K8sObject[] {
