@@ -240,6 +240,17 @@ describe('charts', () => {
     ]);
   });
 
+  it.each(PROFILES)('%s: integration may reach delivery and connector targets, the other services may not', (profile) => {
+    const objects = rendered.get(profile) ?? [];
+    const egressOf = (service: string) =>
+      JSON.stringify((objects.find((object) => object.kind === 'NetworkPolicy' && object.metadata.name === `urbis-${service}`)?.['spec'] as { egress: unknown[] }).egress);
+    // MQTT over TLS is only ever a delivery target
+    expect(egressOf('integration')).toContain('"port":8883');
+    for (const service of ['connectivity', 'devices', 'data', 'security']) expect(egressOf(service)).not.toContain('"port":8883');
+    for (const service of ['devices', 'data', 'security']) expect(egressOf(service)).not.toContain('10.50.0.0/16');
+    expect(egressOf('devices')).not.toContain('0.0.0.0/0');
+  });
+
   it('refuses MQTT over TLS without the Secret that holds the certificate', () => {
     const values = { connectivity: { mqtt: { tls: { enabled: true, existingSecret: '' } } } };
     expect(renderError(charts, ['-f', writeValues(values)])).toContain('mqtt.tls.existingSecret is required');
