@@ -269,7 +269,10 @@ class QParser {
       this.pos++;
     }
     let token = this.text.slice(start, this.pos);
-    if (token === '') throw this.expected('a value (number, "string", true, false, date/time or URI)');
+    if (token === '' || '=<>!~'.includes(token[0])) {
+      this.pos = start;
+      throw this.expected('a value (number, "string", true, false, date/time or URI)');
+    }
     // A `+` of a time-zone offset arrives as a space once the query string is form-decoded.
     const offset = /^ (\d{2}:?\d{2})(?![\d:])/.exec(this.text.slice(this.pos, this.pos + 7));
     if (offset && /^(\d{4}-\d{2}-\d{2}T)?\d{2}:\d{2}:\d{2}(\.\d+)?$/.test(token)) {
