@@ -320,20 +320,14 @@ spec:
   loadBalancerSourceRanges: {{- toYaml . | nindent 4 }}
   {{- end }}
   ports:
-    - name: mqtt
-      port: {{ .Values.mqtt.service.ports.mqtt }}
-      targetPort: mqtt
+    {{- range $name := ternary (list "mqtt" "mqtts") (list "mqtt") .Values.mqtt.tls.enabled }}
+    - name: {{ $name }}
+      port: {{ index $.Values.mqtt.service.ports $name }}
+      targetPort: {{ $name }}
       protocol: TCP
-      {{- if and (eq .Values.mqtt.service.type "NodePort") .Values.mqtt.service.nodePorts.mqtt }}
-      nodePort: {{ .Values.mqtt.service.nodePorts.mqtt }}
-      {{- end }}
-    {{- if .Values.mqtt.tls.enabled }}
-    - name: mqtts
-      port: {{ .Values.mqtt.service.ports.mqtts }}
-      targetPort: mqtts
-      protocol: TCP
-      {{- if and (eq .Values.mqtt.service.type "NodePort") .Values.mqtt.service.nodePorts.mqtts }}
-      nodePort: {{ .Values.mqtt.service.nodePorts.mqtts }}
+      {{- $nodePort := index $.Values.mqtt.service.nodePorts $name }}
+      {{- if and (eq $.Values.mqtt.service.type "NodePort") $nodePort }}
+      nodePort: {{ $nodePort }}
       {{- end }}
     {{- end }}
   selector: {{- include "urbis.serverSelectorLabels" . | nindent 4 }}
