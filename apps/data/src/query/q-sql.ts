@@ -80,7 +80,7 @@ class QSqlCompiler {
     const arms =
       target.metadata !== undefined
         ? [`(${typeGuard(ATTRIBUTE_TYPES)} && @.${key(target.metadata)} ${regex})`]
-        : this.fieldArms(target, (field, chain) => (field.relationship ? undefined : `${chain} ${regex}`));
+        : this.fieldArms(target, true, (field, chain) => (field.relationship ? undefined : `${chain} ${regex}`));
     const matches = arms.length === 0 ? 'FALSE' : this.pathExists(instancesPath(target), arms.join(' || '));
     return term.negated ? `(${this.exists(target)} AND NOT ${matches})` : matches;
   }
@@ -93,13 +93,16 @@ class QSqlCompiler {
     const rangeOf = (chain: string): string =>
       `exists(${chain} ? (@ >= ${jsonpathValue(values[0])} && @ <= ${jsonpathValue(values[1])}))`;
     const ordering = operator !== '==';
+    // An equality is itself what the index looks up; a type test beside it would only add a
+    // broad index entry to intersect with, so it is written in a form the index ignores.
+    const indexedGuard = operator !== '==';
     let arms: string[];
     if (target.metadata !== undefined) {
       const chain = `@.${key(target.metadata)}`;
       const tests = operator === 'range' ? [rangeOf(chain)] : values.map((value) => predicate(chain, value));
-      arms = [`(${typeGuard(ATTRIBUTE_TYPES)} && (${tests.join(' || ')}))`];
+      arms = [`(${typeGuard(ATTRIBUTE_TYPES, indexedGuard)} && (${tests.join(' || ')}))`];
     } else {
-      arms = this.fieldArms(target, (field, chain) => {
+      arms = this.fieldArms(target, indexedGuard, (field, chain) => {
         if (ordering && field.relationship) return undefined;
         if (operator === 'range') return fieldAccepts(field, values[0]) ? rangeOf(chain) : undefined;
         const tests = values.filter((value) => fieldAccepts(field, value)).map((value) => predicate(chain, value));
@@ -113,13 +116,20 @@ class QSqlCompiler {
    * One `(@.type == T && (...))` arm per value field the target can be kept in; `test` turns a
    * candidate accessor chain (from `@`) into a jsonpath predicate, or refuses the field.
    */
-  private fieldArms(target: AttributeTarget, test: (field: ValueField, chain: string) => string | undefined): string[] {
+  private fieldArms(
+    target: AttributeTarget,
+    indexedGuard: boolean,
+    test: (field: ValueField, chain: string) => string | undefined,
+  ): string[] {
     const arms: string[] = [];
     for (const field of VALUE_FIELDS) {
-      const tests = accessors(field, target.member)
-        .map((steps) => test(field, `@${chainText(steps)}`))
+      const steps = accessors(field, target.member);
+      const tests = steps
+        .map((chain) => test(field, `@${chainText(chain)}`))
         .filter((text): text is string => text !== undefined && text !== '');
-      if (tests.length > 0) arms.push(`(${typeGuard(field.types)} && (${tests.join(' || ')}))`);
+      // `.*` (any language, any member) cannot be looked up: the type equality anchors it instead.
+      const wildcard = steps.some((chain) => chain.some((step) => 'any' in step));
+      if (tests.length > 0) arms.push(`(${typeGuard(field.types, indexedGuard || wildcard)} && (${tests.join(' || ')}))`);
     }
     return arms;
   }
@@ -197,7 +207,12 @@ function existenceFilter(target: AttributeTarget): string {
   return arms.length === 0 ? 'false' : arms.join(' || ');
 }
 
-function typeGuard(types: readonly string[]): string {
+/**
+ * The instance's type is one of `types`. `indexed`: as equalities the GIN index can look up
+ * (the anchor of a filter that has no other); otherwise as a regex the index passes over.
+ */
+function typeGuard(types: readonly string[], indexed = true): string {
+  if (!indexed) return `@.type like_regex ${JSON.stringify(`^(${types.join('|')})$`)}`;
   const tests = types.map((type) => `@.type == ${JSON.stringify(type)}`);
   return tests.length === 1 ? tests[0] : `(${tests.join(' || ')})`;
 }
