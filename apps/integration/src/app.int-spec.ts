@@ -8,6 +8,6 @@ describeServiceBoot({
   service: 'integration',
   start: (env) => startServiceForTest(AppModule, configSchema, env),
   topics: provisionedTopics(),
-  workers: ['outbox-relay', 'delivery-dispatcher', 'notifications-consumer'],
-  tables: ['delivery', 'delivery_attempt', 'destination_policy', 'endpoint'],
+  workers: ['outbox-relay', 'delivery-dispatcher', 'notifications-consumer', 'platform-events-consumer'],
+  tables: ['delivery', 'delivery_attempt', 'destination_policy', 'endpoint', 'webhook', 'webhook_secret'],
 });

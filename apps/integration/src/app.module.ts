@@ -4,9 +4,16 @@ import { OutboxModule } from './common/outbox.module';
 import { DeliveryModule } from './delivery/delivery.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { PrismaClient } from './prisma-client/client';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The edge to other systems: durable outbound delivery, platform webhooks, inbound connectors. */
 @Module({
-  imports: [DatabaseModule.forPrisma(PrismaClient), OutboxModule, OutboundModule, DeliveryModule],
+  imports: [
+    DatabaseModule.forPrisma(PrismaClient),
+    OutboxModule,
+    OutboundModule,
+    DeliveryModule,
+    WebhooksModule,
+  ],
 })
 export class AppModule {}

@@ -32,6 +32,9 @@ export const configSchema = serviceConfigSchema(
     CIRCUIT_FAILURE_THRESHOLD: integer(1, 1000).default(5),
     CIRCUIT_COOLDOWN_MS: integer(1, 3_600_000).default(30_000),
     CIRCUIT_COOLDOWN_MAX_MS: integer(1, 24 * 3_600_000).default(600_000),
+    WEBHOOK_SECRET_OVERLAP_SECONDS: integer(0, 30 * 24 * 3600).default(24 * 3600),
+    JSONATA_TIMEOUT_MS: integer(1, 10_000).default(100),
+    JSONATA_MAX_DEPTH: integer(10, 10_000).default(200),
   },
   (env) => ({
     instanceId: env.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
@@ -61,7 +64,11 @@ export const configSchema = serviceConfigSchema(
         cooldownMaxMs: env.CIRCUIT_COOLDOWN_MAX_MS,
       },
     },
-    webhooks: { consumerGroup: env.WEBHOOKS_CONSUMER_GROUP },
+    webhooks: {
+      consumerGroup: env.WEBHOOKS_CONSUMER_GROUP,
+      secretOverlapSeconds: env.WEBHOOK_SECRET_OVERLAP_SECONDS,
+    },
+    jsonata: { timeoutMs: env.JSONATA_TIMEOUT_MS, maxDepth: env.JSONATA_MAX_DEPTH, maxSequence: 10_000 },
   }),
 );
 

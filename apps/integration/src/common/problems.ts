@@ -10,6 +10,7 @@ export enum IntegrationErrorCode {
   DestinationRefused = 'destination-refused',
   WebhookNotFound = 'webhook-not-found',
   WebhookInvalid = 'webhook-invalid',
+  WebhookNameTaken = 'webhook-name-taken',
   ConnectorNotFound = 'connector-not-found',
   ConnectorInvalid = 'connector-invalid',
   ConnectorNameTaken = 'connector-name-taken',
@@ -35,6 +36,10 @@ const STATUS: Record<IntegrationErrorCode, { status: HttpStatus; title: string }
   },
   [IntegrationErrorCode.WebhookNotFound]: { status: HttpStatus.NOT_FOUND, title: 'Webhook not found' },
   [IntegrationErrorCode.WebhookInvalid]: { status: HttpStatus.BAD_REQUEST, title: 'Invalid webhook' },
+  [IntegrationErrorCode.WebhookNameTaken]: {
+    status: HttpStatus.CONFLICT,
+    title: 'Webhook name already used',
+  },
   [IntegrationErrorCode.ConnectorNotFound]: { status: HttpStatus.NOT_FOUND, title: 'Connector not found' },
   [IntegrationErrorCode.ConnectorInvalid]: { status: HttpStatus.BAD_REQUEST, title: 'Invalid connector' },
   [IntegrationErrorCode.ConnectorNameTaken]: {
