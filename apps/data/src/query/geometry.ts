@@ -46,6 +46,15 @@ export function geometrySql(geometry: Geometry, params: SqlParams): string {
   return `ST_SetSRID(ST_Force2D(ST_GeomFromGeoJSON(${params.add(geometryToGeoJson(geometry))})), 4326)`;
 }
 
+/** How deep the arrays of each kind of coordinate list nest (a position is 1). */
+const NESTING: Record<string, number> = { positions: 2, 'line strings': 3, 'linear rings': 3, polygons: 4 };
+
+function nesting(value: unknown): number {
+  let depth = 0;
+  for (let item = value; Array.isArray(item); item = item[0]) depth++;
+  return depth;
+}
+
 class GeometryReader {
   private positions = 0;
 
@@ -107,6 +116,13 @@ class GeometryReader {
 
   private list<T>(value: unknown, where: string, min: number, what: string, item: (v: unknown, where: string) => T): T[] {
     if (!Array.isArray(value)) throw this.error(`${where} must be an array of ${what}`);
+    const expected = NESTING[what];
+    const actual = nesting(value);
+    if (expected !== undefined && value.length > 0 && actual !== expected) {
+      throw this.error(
+        `${where} must be an array of ${what}: arrays nested ${expected} deep, not ${actual} (check the brackets)`,
+      );
+    }
     if (value.length < min) throw this.error(`${where} needs at least ${min} ${what}, has ${value.length}`);
     return value.map((v, i) => item(v, `${where}[${i}]`));
   }
