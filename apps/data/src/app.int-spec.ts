@@ -8,5 +8,10 @@ describeServiceBoot({
   service: 'data',
   start: (env) => startServiceForTest(AppModule, configSchema, env),
   topics: provisionedTopics(),
-  workers: ['outbox-relay'],
+  workers: ['outbox-relay', 'entity-writer', 'observation-ingest'],
+  tables: [
+    ...['tenant', 'entity', 'entity_geo', 'attribute_instance', 'attribute_instance_default', 'jsonld_context'],
+    // PostGIS's own table and views
+    ...['spatial_ref_sys', 'geometry_columns', 'geography_columns'],
+  ],
 });

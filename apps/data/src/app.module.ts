@@ -1,9 +1,37 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule, OutboxRelayModule } from '@urbis/runtime';
-import { PrismaClient } from './prisma-client/client';
+import { ContextDocumentsRepository } from './contexts/context-documents.repository';
+import { ContextLoader } from './contexts/context-loader';
+import { ContextService } from './contexts/context.service';
+import { ContextsController } from './contexts/contexts.controller';
+import { BatchController } from './entities/batch.controller';
+import { BatchService } from './entities/batch.service';
+import { DiscoveryController } from './entities/discovery.controller';
+import { EntitiesController } from './entities/entities.controller';
+import { EntitiesService } from './entities/entities.service';
+import { EntityEvents } from './events/entity-events';
+import { NgsiLdBodyParsers } from './http/body-parsers';
+import { NgsiLdResponder } from './http/responder';
+import { ObservationIngest } from './ingest/observation-ingest';
+import { EntityRepository } from './storage/entity.repository';
+import { EntityStore } from './storage/entity-store';
 
-/** The NGSI-LD context broker. Features (entities, queries, temporal, subscriptions) come as modules. */
+/** The NGSI-LD context broker: entities, batch operations, queries, discovery, @contexts, observation ingest. */
 @Module({
-  imports: [DatabaseModule.forPrisma(PrismaClient), OutboxRelayModule.forRoot()],
+  imports: [DatabaseModule.forPool({ max: 16 }), OutboxRelayModule.forRoot({ pollIntervalMs: 100, batchSize: 500 })],
+  controllers: [EntitiesController, BatchController, DiscoveryController, ContextsController],
+  providers: [
+    NgsiLdBodyParsers,
+    NgsiLdResponder,
+    ContextDocumentsRepository,
+    ContextLoader,
+    ContextService,
+    EntityRepository,
+    EntityStore,
+    EntitiesService,
+    BatchService,
+    EntityEvents,
+    ObservationIngest,
+  ],
 })
 export class AppModule {}

@@ -1,10 +1,48 @@
-import { serviceConfigSchema } from '@urbis/runtime';
-import type { z } from 'zod';
+import { integer, serviceConfigSchema } from '@urbis/runtime';
+import { z } from 'zod';
 
-export const configSchema = serviceConfigSchema({
-  name: 'data',
-  port: 1026,
-  databaseUrl: 'postgresql://postgres@127.0.0.1:5432/urbis_data',
-});
+const optionalUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).optional();
+
+export const configSchema = serviceConfigSchema(
+  {
+    name: 'data',
+    port: 1026,
+    databaseUrl: 'postgresql://postgres@127.0.0.1:5432/urbis_data',
+  },
+  {
+    NGSILD_CORE_CONTEXT_URL: z
+      .url()
+      .default('https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld')
+      .describe('The core @context URL responses link when the client named none'),
+    NGSILD_PUBLIC_URL: optionalUrl.describe('Base URL clients reach the broker at (links to hosted @contexts)'),
+    NGSILD_CONTEXTS_DIR: z.string().trim().min(1).optional().describe('Preloaded @contexts: a directory with urls.json'),
+    NGSILD_CONTEXT_FETCH_TIMEOUT_MS: integer(100, 60_000).default(5000),
+    NGSILD_CONTEXT_MAX_BYTES: integer(1024, 16 * 1024 * 1024).default(1024 * 1024),
+    NGSILD_DEFAULT_LIMIT: integer(1, 10_000).default(20),
+    NGSILD_MAX_LIMIT: integer(1, 10_000).default(1000),
+    NGSILD_MAX_BODY_BYTES: integer(1024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
+    NGSILD_MAX_BATCH_ENTITIES: integer(1, 100_000).default(1000),
+    NGSILD_WRITE_LANES: integer(1, 64).default(2),
+    NGSILD_WRITE_MAX_BATCH: integer(1, 10_000).default(500),
+    OBSERVATIONS_CONSUMER_GROUP: z.string().trim().min(1).default('urbis-data-observations'),
+  },
+  (env) => ({
+    ngsiLd: {
+      coreContextUrl: env.NGSILD_CORE_CONTEXT_URL,
+      publicUrl: env.NGSILD_PUBLIC_URL?.replace(/\/+$/, ''),
+      defaultLimit: env.NGSILD_DEFAULT_LIMIT,
+      maxLimit: env.NGSILD_MAX_LIMIT,
+      maxBodyBytes: env.NGSILD_MAX_BODY_BYTES,
+      maxBatchEntities: env.NGSILD_MAX_BATCH_ENTITIES,
+    },
+    contexts: {
+      preloadDir: env.NGSILD_CONTEXTS_DIR,
+      fetchTimeoutMs: env.NGSILD_CONTEXT_FETCH_TIMEOUT_MS,
+      maxBytes: env.NGSILD_CONTEXT_MAX_BYTES,
+    },
+    writes: { lanes: env.NGSILD_WRITE_LANES, maxBatch: env.NGSILD_WRITE_MAX_BATCH },
+    observations: { consumerGroup: env.OBSERVATIONS_CONSUMER_GROUP },
+  }),
+);
 
 export type DataConfig = z.output<typeof configSchema>;

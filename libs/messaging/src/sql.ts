@@ -33,7 +33,8 @@ export function prismaTransactionRunner(
   };
 }
 
-function clientExecutor(client: Pool | PoolClient): SqlExecutor {
+/** A `pg` pool or checked-out client as a SqlExecutor (a client runs inside its open transaction). */
+export function clientExecutor(client: Pool | PoolClient): SqlExecutor {
   return {
     async $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> {
       const result = await client.query(query, values);

@@ -43,12 +43,37 @@ describe('parseGeoRel (clause 4.10)', () => {
 describe('parseGeoQuery', () => {
   it('is absent without georel, geometry and coordinates, and defaults geoproperty to location', () => {
     expect(parseGeoQuery({ geoproperty: 'place' }, { expand })).toBeUndefined();
-    expect(parseGeoQuery({ georel: 'within', geometry: 'Polygon', coordinates: '[[[0,0],[1,0],[1,1],[0,0]]]' }, { expand })).toEqual({
+    expect(
+      parseGeoQuery(
+        { georel: 'within', geometry: 'Polygon', coordinates: '[[[0,0],[1,0],[1,1],[0,0]]]' },
+        { expand },
+      ),
+    ).toEqual({
       georel: { relation: 'within' },
-      geometry: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] },
+      geometry: {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [0, 0],
+            [1, 0],
+            [1, 1],
+            [0, 0],
+          ],
+        ],
+      },
       geoproperty: `${EX}location`,
     });
-    expect(parseGeoQuery({ georel: 'near;maxDistance==1', geometry: 'Point', coordinates: [8, 40], geoproperty: 'observationSpace' }, { expand })).toMatchObject({
+    expect(
+      parseGeoQuery(
+        {
+          georel: 'near;maxDistance==1',
+          geometry: 'Point',
+          coordinates: [8, 40],
+          geoproperty: 'observationSpace',
+        },
+        { expand },
+      ),
+    ).toMatchObject({
       geoproperty: `${EX}observationSpace`,
     });
   });
@@ -59,13 +84,41 @@ describe('parseGeoQuery', () => {
     [{ georel: 'within', geometry: 'Circle', coordinates: '[1,2]' }, 'geometry', 'must be one of Point'],
     [{ georel: 'within', geometry: 'Point', coordinates: '1,2' }, 'coordinates', 'not a JSON array'],
     [{ georel: 'within', geometry: 'Point', coordinates: '[[1,2]]' }, 'coordinates', 'must be a position'],
-    [{ georel: 'within', geometry: 'Point', coordinates: '[200,2]' }, 'coordinates', 'longitude 200 is outside [-180, 180]'],
-    [{ georel: 'within', geometry: 'Point', coordinates: '[2,-91]' }, 'coordinates', 'latitude -91 is outside [-90, 90]'],
-    [{ georel: 'within', geometry: 'Polygon', coordinates: '[[0,0],[1,0],[1,1],[0,0]]' }, 'coordinates', 'must be an array of linear rings: arrays nested 3 deep, not 2'],
-    [{ georel: 'within', geometry: 'Polygon', coordinates: '[[[0,0],[1,0],[1,1],[0,1]]]' }, 'coordinates', 'is not closed'],
-    [{ georel: 'within', geometry: 'Polygon', coordinates: '[[[0,0],[1,0],[0,0]]]' }, 'coordinates', 'at least 4 positions'],
-    [{ georel: 'within', geometry: 'LineString', coordinates: '[[0,0]]' }, 'coordinates', 'at least 2 positions'],
-    [{ georel: 'within', geometry: 'Point', coordinates: '[1,2]', geoproperty: 'a b' }, 'geoproperty', 'not an attribute name'],
+    [
+      { georel: 'within', geometry: 'Point', coordinates: '[200,2]' },
+      'coordinates',
+      'longitude 200 is outside [-180, 180]',
+    ],
+    [
+      { georel: 'within', geometry: 'Point', coordinates: '[2,-91]' },
+      'coordinates',
+      'latitude -91 is outside [-90, 90]',
+    ],
+    [
+      { georel: 'within', geometry: 'Polygon', coordinates: '[[0,0],[1,0],[1,1],[0,0]]' },
+      'coordinates',
+      'must be an array of linear rings: arrays nested 3 deep, not 2',
+    ],
+    [
+      { georel: 'within', geometry: 'Polygon', coordinates: '[[[0,0],[1,0],[1,1],[0,1]]]' },
+      'coordinates',
+      'is not closed',
+    ],
+    [
+      { georel: 'within', geometry: 'Polygon', coordinates: '[[[0,0],[1,0],[0,0]]]' },
+      'coordinates',
+      'at least 4 positions',
+    ],
+    [
+      { georel: 'within', geometry: 'LineString', coordinates: '[[0,0]]' },
+      'coordinates',
+      'at least 2 positions',
+    ],
+    [
+      { georel: 'within', geometry: 'Point', coordinates: '[1,2]', geoproperty: 'a b' },
+      'geoproperty',
+      'not an attribute name',
+    ],
   ])('refuses %j (%s: %s)', (input, parameter, message) => {
     const error = refusal(() => parseGeoQuery(input, { expand }));
     expect(error.problemType).toBe('BadRequestData');
@@ -76,11 +129,31 @@ describe('parseGeoQuery', () => {
 
 describe('validateGeometry (GeoProperty values)', () => {
   it('accepts the GeoJSON geometries, collections included, and keeps only their geometry members', () => {
-    expect(validateGeometry({ type: 'Point', coordinates: [1, 2, 3], bbox: [0] })).toEqual({ type: 'Point', coordinates: [1, 2, 3] });
+    expect(validateGeometry({ type: 'Point', coordinates: [1, 2, 3], bbox: [0] })).toEqual({
+      type: 'Point',
+      coordinates: [1, 2, 3],
+    });
     expect(
-      validateGeometry({ type: 'GeometryCollection', geometries: [{ type: 'MultiPoint', coordinates: [[1, 2]] }] }),
+      validateGeometry({
+        type: 'GeometryCollection',
+        geometries: [{ type: 'MultiPoint', coordinates: [[1, 2]] }],
+      }),
     ).toEqual({ type: 'GeometryCollection', geometries: [{ type: 'MultiPoint', coordinates: [[1, 2]] }] });
-    expect(validateGeometry({ type: 'MultiPolygon', coordinates: [[[[0, 0], [1, 0], [1, 1], [0, 0]]]] })).toBeDefined();
+    expect(
+      validateGeometry({
+        type: 'MultiPolygon',
+        coordinates: [
+          [
+            [
+              [0, 0],
+              [1, 0],
+              [1, 1],
+              [0, 0],
+            ],
+          ],
+        ],
+      }),
+    ).toBeDefined();
   });
 
   it.each([
@@ -89,7 +162,10 @@ describe('validateGeometry (GeoProperty values)', () => {
     [{ type: 'Point', coordinates: ['1', 2] }, 'value.coordinates must be a position'],
     [{ type: 'Point', coordinates: [1, 2, 3, 4] }, 'must have 2 or 3 numbers'],
     [{ type: 'MultiLineString', coordinates: [[[0, 0]]] }, 'value.coordinates[0] needs at least 2 positions'],
-    [{ type: 'GeometryCollection', geometries: [{ type: 'Point' }] }, 'value.geometries[0].coordinates must be a position'],
+    [
+      { type: 'GeometryCollection', geometries: [{ type: 'Point' }] },
+      'value.geometries[0].coordinates must be a position',
+    ],
   ])('refuses %j (%s)', (value, message) => {
     const error = refusal(() => validateGeometry(value));
     expect(error.problemType).toBe('BadRequestData');

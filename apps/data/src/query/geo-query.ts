@@ -1,5 +1,11 @@
 import type { SqlParams } from '../storage/sql-params';
-import { type Geometry, geometryToGeoJson, QUERY_GEOMETRY_TYPES, type QueryGeometryType, queryGeometry } from './geometry';
+import {
+  type Geometry,
+  geometryToGeoJson,
+  QUERY_GEOMETRY_TYPES,
+  type QueryGeometryType,
+  queryGeometry,
+} from './geometry';
 import { QueryError } from './query-error';
 import { decodeQueryText } from './query-text';
 
@@ -35,11 +41,16 @@ const GEOPROPERTY = /^[\p{L}\p{N}_][\p{L}\p{N}_:-]*$|^[A-Za-z][A-Za-z0-9+.-]*:\S
  * given (a lone `geoproperty` only picks the GeoJSON representation's geometry); throws
  * QueryError (BadRequestData) when they are incomplete or invalid.
  */
-export function parseGeoQuery(input: GeoQueryInput, options: { expand(term: string): string }): GeoQuery | undefined {
+export function parseGeoQuery(
+  input: GeoQueryInput,
+  options: { expand(term: string): string },
+): GeoQuery | undefined {
   const given = (['georel', 'geometry', 'coordinates'] as const).filter((name) => input[name] !== undefined);
   if (given.length === 0) return undefined;
   if (given.length < 3) {
-    const missing = (['georel', 'geometry', 'coordinates'] as const).filter((name) => input[name] === undefined);
+    const missing = (['georel', 'geometry', 'coordinates'] as const).filter(
+      (name) => input[name] === undefined,
+    );
     throw new QueryError(
       'BadRequestData',
       missing[0],
@@ -65,18 +76,27 @@ export function parseGeoRel(value: unknown): GeoRel {
   if (RELATIONS.has(text)) return { relation: text as Exclude<GeoRelation, 'near'> };
   const [relation, ...modifiers] = text.split(';');
   if (relation !== 'near') {
-    throw georelError(`"${relation}" is not a geo-relationship (near, within, contains, intersects, equals, disjoint, overlaps)`);
+    throw georelError(
+      `"${relation}" is not a geo-relationship (near, within, contains, intersects, equals, disjoint, overlaps)`,
+    );
   }
   if (modifiers.length !== 1) {
-    throw georelError('near takes exactly one distance: near;maxDistance==<metres> or near;minDistance==<metres>');
+    throw georelError(
+      'near takes exactly one distance: near;maxDistance==<metres> or near;minDistance==<metres>',
+    );
   }
   const match = /^(maxDistance|minDistance)==(.*)$/.exec(modifiers[0]);
-  if (!match) throw georelError(`expected maxDistance==<metres> or minDistance==<metres> after "near;", found "${modifiers[0]}"`);
+  if (!match)
+    throw georelError(
+      `expected maxDistance==<metres> or minDistance==<metres> after "near;", found "${modifiers[0]}"`,
+    );
   const distance = Number(match[2]);
   if (!POSITIVE_NUMBER.test(match[2]) || !Number.isFinite(distance) || distance <= 0) {
     throw georelError(`${match[1]} must be a positive number of metres, not "${match[2]}"`);
   }
-  return match[1] === 'maxDistance' ? { relation: 'near', maxDistance: distance } : { relation: 'near', minDistance: distance };
+  return match[1] === 'maxDistance'
+    ? { relation: 'near', maxDistance: distance }
+    : { relation: 'near', minDistance: distance };
 }
 
 function coordinatesOf(value: unknown): unknown {
@@ -85,14 +105,22 @@ function coordinatesOf(value: unknown): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new QueryError('BadRequestData', 'coordinates', `Invalid coordinates: ${JSON.stringify(text.slice(0, 40))} is not a JSON array (e.g. [8.0,40.0])`);
+    throw new QueryError(
+      'BadRequestData',
+      'coordinates',
+      `Invalid coordinates: ${JSON.stringify(text.slice(0, 40))} is not a JSON array (e.g. [8.0,40.0])`,
+    );
   }
 }
 
 function geoproperty(value: unknown, options: { expand(term: string): string }): string {
   if (value === undefined || value === '') return options.expand('location');
   if (typeof value !== 'string' || !GEOPROPERTY.test(value)) {
-    throw new QueryError('BadRequestData', 'geoproperty', `Invalid geoproperty: ${JSON.stringify(value)} is not an attribute name`);
+    throw new QueryError(
+      'BadRequestData',
+      'geoproperty',
+      `Invalid geoproperty: ${JSON.stringify(value)} is not an attribute name`,
+    );
   }
   return options.expand(value);
 }

@@ -2,7 +2,14 @@ import type { SqlParams } from '../storage/sql-params';
 import { QueryError, type QueryParameter } from './query-error';
 
 /** The GeoJSON geometry types a geo-query may name (clause 4.10). */
-export const QUERY_GEOMETRY_TYPES = ['Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon'] as const;
+export const QUERY_GEOMETRY_TYPES = [
+  'Point',
+  'MultiPoint',
+  'LineString',
+  'MultiLineString',
+  'Polygon',
+  'MultiPolygon',
+] as const;
 export type QueryGeometryType = (typeof QUERY_GEOMETRY_TYPES)[number];
 
 export type Position = number[];
@@ -73,11 +80,17 @@ class GeometryReader {
       case 'Point':
         return { type, coordinates: this.position(coordinates, at) };
       case 'MultiPoint':
-        return { type, coordinates: this.list(coordinates, at, 1, 'positions', (p, w) => this.position(p, w)) };
+        return {
+          type,
+          coordinates: this.list(coordinates, at, 1, 'positions', (p, w) => this.position(p, w)),
+        };
       case 'LineString':
         return { type, coordinates: this.lineString(coordinates, at) };
       case 'MultiLineString':
-        return { type, coordinates: this.list(coordinates, at, 1, 'line strings', (l, w) => this.lineString(l, w)) };
+        return {
+          type,
+          coordinates: this.list(coordinates, at, 1, 'line strings', (l, w) => this.lineString(l, w)),
+        };
       case 'Polygon':
         return { type, coordinates: this.polygon(coordinates, at) };
       case 'MultiPolygon':
@@ -104,7 +117,9 @@ class GeometryReader {
       const first = positions[0];
       const last = positions[positions.length - 1];
       if (first.length !== last.length || first.some((n, i) => n !== last[i])) {
-        throw this.error(`${at} is not closed: its last position must repeat its first, ${JSON.stringify(first)}`);
+        throw this.error(
+          `${at} is not closed: its last position must repeat its first, ${JSON.stringify(first)}`,
+        );
       }
       return positions;
     });
@@ -114,7 +129,13 @@ class GeometryReader {
     return this.list(value, where, 2, 'positions', (p, w) => this.position(p, w));
   }
 
-  private list<T>(value: unknown, where: string, min: number, what: string, item: (v: unknown, where: string) => T): T[] {
+  private list<T>(
+    value: unknown,
+    where: string,
+    min: number,
+    what: string,
+    item: (v: unknown, where: string) => T,
+  ): T[] {
     if (!Array.isArray(value)) throw this.error(`${where} must be an array of ${what}`);
     const expected = NESTING[what];
     const actual = nesting(value);
@@ -129,15 +150,22 @@ class GeometryReader {
 
   private position(value: unknown, where: string): Position {
     if (!Array.isArray(value) || value.some((n) => typeof n !== 'number' || !Number.isFinite(n))) {
-      throw this.error(`${where} must be a position: [longitude, latitude] or [longitude, latitude, altitude] of numbers`);
+      throw this.error(
+        `${where} must be a position: [longitude, latitude] or [longitude, latitude, altitude] of numbers`,
+      );
     }
     if (value.length < 2 || value.length > 3) {
-      throw this.error(`${where} must have 2 or 3 numbers (longitude, latitude[, altitude]), has ${value.length}`);
+      throw this.error(
+        `${where} must have 2 or 3 numbers (longitude, latitude[, altitude]), has ${value.length}`,
+      );
     }
-    if (++this.positions > MAX_POSITIONS) throw this.error(`the geometry has more than ${MAX_POSITIONS} positions`);
+    if (++this.positions > MAX_POSITIONS)
+      throw this.error(`the geometry has more than ${MAX_POSITIONS} positions`);
     const [longitude, latitude] = value as number[];
-    if (longitude < -180 || longitude > 180) throw this.error(`${where}: longitude ${longitude} is outside [-180, 180]`);
-    if (latitude < -90 || latitude > 90) throw this.error(`${where}: latitude ${latitude} is outside [-90, 90]`);
+    if (longitude < -180 || longitude > 180)
+      throw this.error(`${where}: longitude ${longitude} is outside [-180, 180]`);
+    if (latitude < -90 || latitude > 90)
+      throw this.error(`${where}: latitude ${latitude} is outside [-90, 90]`);
     return value as number[];
   }
 

@@ -3,7 +3,14 @@ export type * from './q-ast';
 export { parseQ, Q_LIMITS, type QParseOptions } from './q-parser';
 export { qToSql } from './q-sql';
 export { matchesQ } from './q-match';
-export { parseScopeQ, scopeQToSql, matchesScopeQ, SCOPE_LIMITS, type ScopeNode, type ScopePattern } from './scope-query';
+export {
+  parseScopeQ,
+  scopeQToSql,
+  matchesScopeQ,
+  SCOPE_LIMITS,
+  type ScopeNode,
+  type ScopePattern,
+} from './scope-query';
 export {
   parseGeoQuery,
   parseGeoRel,

@@ -17,17 +17,67 @@ function random(seed: number): () => number {
   };
 }
 
-const ALPHABET = [...'abcdeAZT019.,;|()[]{}=!<>~"\\ %:/#*+-_@$\'', '\u00e9', '\u{1F600}', '\t', '2020-01-01T00:00:00Z', '..', '==', '!~=', '(?i)', '%3D', '%22', '%'];
-const ATOMS = ['speed', 'name', 'address[city]', 'color[*]', 'speed.observedAt', 'speed.accuracy', 'createdAt', 'ex:name', 'https://example.org/tags', 'config[mode]', 'scores'];
-const VALUES = ['1', '-2.5e3', '"Eiffel Tower"', 'true', 'false', 'urn:ngsi-ld:X:1', '2020-08-01T12:00:00Z', '2018-12-04', '12:00:00Z', '1..5', '"a".."z"', '1,2,3', 'fast'];
-const ORDERED_VALUES = ['1', '-2.5e3', '"Eiffel Tower"', 'urn:ngsi-ld:X:1', '2020-08-01T12:00:00Z', '2018-12-04', '12:00:00Z', 'fast'];
+const ALPHABET = [
+  ...'abcdeAZT019.,;|()[]{}=!<>~"\\ %:/#*+-_@$\'',
+  '\u00e9',
+  '\u{1F600}',
+  '\t',
+  '2020-01-01T00:00:00Z',
+  '..',
+  '==',
+  '!~=',
+  '(?i)',
+  '%3D',
+  '%22',
+  '%',
+];
+const ATOMS = [
+  'speed',
+  'name',
+  'address[city]',
+  'color[*]',
+  'speed.observedAt',
+  'speed.accuracy',
+  'createdAt',
+  'ex:name',
+  'https://example.org/tags',
+  'config[mode]',
+  'scores',
+];
+const VALUES = [
+  '1',
+  '-2.5e3',
+  '"Eiffel Tower"',
+  'true',
+  'false',
+  'urn:ngsi-ld:X:1',
+  '2020-08-01T12:00:00Z',
+  '2018-12-04',
+  '12:00:00Z',
+  '1..5',
+  '"a".."z"',
+  '1,2,3',
+  'fast',
+];
+const ORDERED_VALUES = [
+  '1',
+  '-2.5e3',
+  '"Eiffel Tower"',
+  'urn:ngsi-ld:X:1',
+  '2020-08-01T12:00:00Z',
+  '2018-12-04',
+  '12:00:00Z',
+  'fast',
+];
 const OPS = ['==', '!=', '>', '>=', '<', '<=', '~=', '!~='];
 
 function validQuery(next: () => number, depth = 0): string {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
   const roll = next();
-  if (depth < 3 && roll < 0.25) return `(${validQuery(next, depth + 1)}${pick([';', '|'])}${validQuery(next, depth + 1)})`;
-  if (depth < 3 && roll < 0.4) return `${validQuery(next, depth + 1)}${pick([';', '|'])}${validQuery(next, depth + 1)}`;
+  if (depth < 3 && roll < 0.25)
+    return `(${validQuery(next, depth + 1)}${pick([';', '|'])}${validQuery(next, depth + 1)})`;
+  if (depth < 3 && roll < 0.4)
+    return `${validQuery(next, depth + 1)}${pick([';', '|'])}${validQuery(next, depth + 1)}`;
   const attribute = pick(ATOMS);
   if (roll < 0.5) return `${pick(['', '!'])}${attribute}`;
   const op = pick(OPS);
@@ -46,7 +96,11 @@ function mutate(text: string, next: () => number): string {
     const kind = next();
     if (kind < 0.33) chars.splice(at, 1);
     else if (kind < 0.66) chars.splice(at, 0, ALPHABET[Math.floor(next() * ALPHABET.length)]);
-    else if (chars.length > 1) [chars[at % chars.length], chars[(at + 1) % chars.length]] = [chars[(at + 1) % chars.length], chars[at % chars.length]];
+    else if (chars.length > 1)
+      [chars[at % chars.length], chars[(at + 1) % chars.length]] = [
+        chars[(at + 1) % chars.length],
+        chars[at % chars.length],
+      ];
   }
   return chars.join('');
 }

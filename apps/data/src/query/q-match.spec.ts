@@ -9,9 +9,12 @@ const select = (q: string, expandValues?: string[]): string[] => {
 };
 
 describe('matchesQ on the shared fixtures', () => {
-  it.each(Q_CASES.map((c) => [c.q, c.expandValues?.join(',') ?? '', c] as const))('%s (expandValues=%s)', (_q, _e, c) => {
-    expect(select(c.q, c.expandValues)).toEqual(c.expected);
-  });
+  it.each(Q_CASES.map((c) => [c.q, c.expandValues?.join(',') ?? '', c] as const))(
+    '%s (expandValues=%s)',
+    (_q, _e, c) => {
+      expect(select(c.q, c.expandValues)).toEqual(c.expected);
+    },
+  );
 });
 
 describe('matchesQ semantics', () => {
@@ -46,7 +49,12 @@ describe('matchesQ semantics', () => {
   });
 
   it('matches any instance of a multi-instance attribute', () => {
-    const e = one({ a: [{ type: 'Property', value: 1 }, { type: 'Property', value: 2, datasetId: 'urn:d' }] });
+    const e = one({
+      a: [
+        { type: 'Property', value: 1 },
+        { type: 'Property', value: 2, datasetId: 'urn:d' },
+      ],
+    });
     expect(matches('a==2', e)).toBe(true);
     expect(matches('a!=1', e)).toBe(false);
     expect(matches('a.datasetId==urn:d', e)).toBe(true);

@@ -29,7 +29,8 @@ export function matchesQ(query: QNode, entity: StoredEntity): boolean {
 function exists(target: QTarget, entity: StoredEntity): boolean {
   if (target.kind === 'entity') return true;
   const instances = targetInstances(target, entity);
-  if (target.metadata !== undefined) return instances.some((instance) => instance[target.metadata as string] !== undefined);
+  if (target.metadata !== undefined)
+    return instances.some((instance) => instance[target.metadata as string] !== undefined);
   if (target.member.length === 0) return instances.length > 0;
   return instances.some((instance) =>
     VALUE_FIELDS.some(
@@ -62,7 +63,9 @@ function compare(term: QComparison, entity: StoredEntity): boolean {
 function pattern(term: QPatternMatch, entity: StoredEntity): boolean {
   const target = term.target as AttributeTarget;
   const regex = new RegExp(term.pattern, term.ignoreCase ? 'i' : '');
-  const matched = candidates(target, entity, true).some(({ value }) => typeof value === 'string' && regex.test(value));
+  const matched = candidates(target, entity, true).some(
+    ({ value }) => typeof value === 'string' && regex.test(value),
+  );
   return term.negated ? exists(target, entity) && !matched : matched;
 }
 
@@ -109,7 +112,13 @@ function order(candidate: Json, query: QValue): number | undefined {
     case 'number':
       return typeof candidate === 'number' ? Math.sign(candidate - query.value) : undefined;
     case 'boolean':
-      return typeof candidate === 'boolean' ? (candidate === query.value ? 0 : candidate ? 1 : -1) : undefined;
+      return typeof candidate === 'boolean'
+        ? candidate === query.value
+          ? 0
+          : candidate
+            ? 1
+            : -1
+        : undefined;
     case 'string':
       return typeof candidate === 'string' ? compareCodePoints(candidate, query.value) : undefined;
     default: {
@@ -152,7 +161,8 @@ function candidates(target: AttributeTarget, entity: StoredEntity, ordering: boo
       const accepts = (value: QValue): boolean =>
         field.relationship ? value.type === 'string' : fieldAccepts(field, value) || isTemporal(value);
       for (const steps of accessors(field, target.member)) {
-        for (const item of walk(instance, steps)) for (const value of unwrap(item)) out.push({ value, accepts });
+        for (const item of walk(instance, steps))
+          for (const value of unwrap(item)) out.push({ value, accepts });
       }
     }
   }
@@ -165,7 +175,9 @@ function targetInstances(target: AttributeTarget, entity: StoredEntity): Record<
   for (const sub of target.subAttributes) {
     items = items.filter(isObject).flatMap((item) => unwrap(item[sub]));
   }
-  return items.filter(isObject).filter((item) => (ATTRIBUTE_TYPES as readonly unknown[]).includes(item['type']));
+  return items
+    .filter(isObject)
+    .filter((item) => (ATTRIBUTE_TYPES as readonly unknown[]).includes(item['type']));
 }
 
 function isTemporal(value: QValue): boolean {
@@ -179,7 +191,9 @@ function walk(instance: Record<string, Json>, steps: Step[]): Json[] {
     items = items
       .flatMap((item) => unwrap(item))
       .filter(isObject)
-      .flatMap((item) => ('any' in step ? Object.values(item) : item[step.key] === undefined ? [] : [item[step.key]]));
+      .flatMap((item) =>
+        'any' in step ? Object.values(item) : item[step.key] === undefined ? [] : [item[step.key]],
+      );
   }
   return items;
 }

@@ -25,8 +25,15 @@ function refusal(q: string): QueryError {
 
 describe('parseQ: the examples of clause 4.9', () => {
   it('reads a comparison with a number, a string, a boolean and a URI', () => {
-    expect(parse('speed>50')).toEqual({ kind: 'compare', target: attr('speed'), operator: '>', operand: { kind: 'value', value: { type: 'number', value: 50 } } });
-    expect(parse('brandName=="Mercedes"')).toMatchObject({ operand: { value: { type: 'string', value: 'Mercedes' } } });
+    expect(parse('speed>50')).toEqual({
+      kind: 'compare',
+      target: attr('speed'),
+      operator: '>',
+      operand: { kind: 'value', value: { type: 'number', value: 50 } },
+    });
+    expect(parse('brandName=="Mercedes"')).toMatchObject({
+      operand: { value: { type: 'string', value: 'Mercedes' } },
+    });
     expect(parse('isParked==true')).toMatchObject({ operand: { value: { type: 'boolean', value: true } } });
     expect(parse('isParked==urn:ngsi-ld:OffStreetParking:Downtown1')).toMatchObject({
       operand: { value: { type: 'string', value: 'urn:ngsi-ld:OffStreetParking:Downtown1' } },
@@ -36,7 +43,10 @@ describe('parseQ: the examples of clause 4.9', () => {
   it('gives ; (and) precedence over | (or), and parentheses group', () => {
     expect(parse('a==1|b==2;c==3')).toMatchObject({
       kind: 'or',
-      operands: [{ kind: 'compare' }, { kind: 'and', operands: [{ target: attr('b') }, { target: attr('c') }] }],
+      operands: [
+        { kind: 'compare' },
+        { kind: 'and', operands: [{ target: attr('b') }, { target: attr('c') }] },
+      ],
     });
     expect(parse('(a==1|b==2);c==3')).toMatchObject({
       kind: 'and',
@@ -49,7 +59,9 @@ describe('parseQ: the examples of clause 4.9', () => {
     expect(parse('temperature==10..20')).toMatchObject({
       operand: { kind: 'range', from: { type: 'number', value: 10 }, to: { type: 'number', value: 20 } },
     });
-    expect(parse('name=="a".."c"')).toMatchObject({ operand: { kind: 'range', from: { value: 'a' }, to: { value: 'c' } } });
+    expect(parse('name=="a".."c"')).toMatchObject({
+      operand: { kind: 'range', from: { value: 'a' }, to: { value: 'c' } },
+    });
     expect(parse('color=="red","blue",3')).toMatchObject({
       operand: { kind: 'list', values: [{ value: 'red' }, { value: 'blue' }, { value: 3 }] },
     });
@@ -58,21 +70,42 @@ describe('parseQ: the examples of clause 4.9', () => {
   it('reads existence, non-existence and patterns', () => {
     expect(parse('speed')).toEqual({ kind: 'exists', target: attr('speed'), negated: false });
     expect(parse('!speed')).toEqual({ kind: 'exists', target: attr('speed'), negated: true });
-    expect(parse('name~=Tow.*')).toEqual({ kind: 'pattern', target: attr('name'), negated: false, pattern: 'Tow.*', ignoreCase: false });
-    expect(parse('name!~="(?i)^eiffel(tower)?"')).toMatchObject({ negated: true, pattern: '^eiffel(tower)?', ignoreCase: true });
-    expect(parse('name~=(?i)a|b==1')).toMatchObject({ kind: 'or', operands: [{ pattern: 'a', ignoreCase: true }, {}] });
+    expect(parse('name~=Tow.*')).toEqual({
+      kind: 'pattern',
+      target: attr('name'),
+      negated: false,
+      pattern: 'Tow.*',
+      ignoreCase: false,
+    });
+    expect(parse('name!~="(?i)^eiffel(tower)?"')).toMatchObject({
+      negated: true,
+      pattern: '^eiffel(tower)?',
+      ignoreCase: true,
+    });
+    expect(parse('name~=(?i)a|b==1')).toMatchObject({
+      kind: 'or',
+      operands: [{ pattern: 'a', ignoreCase: true }, {}],
+    });
   });
 
   it('reads sub-attributes, metadata and compound members', () => {
-    expect(parse('speed.accuracy>1')).toMatchObject({ target: attr('speed', { subAttributes: [`${EX}accuracy`] }) });
-    expect(parse('speed.observedAt>2020-01-01T00:00:00Z')).toMatchObject({ target: attr('speed', { metadata: 'observedAt' }) });
+    expect(parse('speed.accuracy>1')).toMatchObject({
+      target: attr('speed', { subAttributes: [`${EX}accuracy`] }),
+    });
+    expect(parse('speed.observedAt>2020-01-01T00:00:00Z')).toMatchObject({
+      target: attr('speed', { metadata: 'observedAt' }),
+    });
     expect(parse('sensor.rawdata[airquality.particulate]==40')).toMatchObject({
       target: attr('sensor', { subAttributes: [`${EX}rawdata`], member: ['airquality', 'particulate'] }),
     });
-    expect(parse('address[city][street]')).toMatchObject({ target: attr('address', { member: ['city', 'street'] }) });
+    expect(parse('address[city][street]')).toMatchObject({
+      target: attr('address', { member: ['city', 'street'] }),
+    });
     expect(parse('a[b[c].d]')).toMatchObject({ target: attr('a', { member: ['b', 'c', 'd'] }) });
     expect(parse('color[*]=="red"')).toMatchObject({ target: attr('color', { member: ['*'] }) });
-    expect(parse('createdAt>2020-01-01T00:00:00Z')).toMatchObject({ target: { kind: 'entity', member: 'createdAt' } });
+    expect(parse('createdAt>2020-01-01T00:00:00Z')).toMatchObject({
+      target: { kind: 'entity', member: 'createdAt' },
+    });
   });
 
   it('expands names, prefixes and keeps IRIs, and expands values for expandValues', () => {
@@ -80,19 +113,31 @@ describe('parseQ: the examples of clause 4.9', () => {
     expect(parse('https://uri.etsi.org/ngsi-ld/name=="x"')).toMatchObject({
       target: { attribute: 'https://uri.etsi.org/ngsi-ld/name' },
     });
-    expect(parse('category==commercial', ['category'])).toMatchObject({ operand: { value: { value: `${EX}commercial` } } });
+    expect(parse('category==commercial', ['category'])).toMatchObject({
+      operand: { value: { value: `${EX}commercial` } },
+    });
     expect(parse('category==commercial')).toMatchObject({ operand: { value: { value: 'commercial' } } });
   });
 
   it('reads date, time and dateTime values, including a + that form-decoding turned into a space', () => {
-    expect(parse('a>2018-12-04T12:00:00Z')).toMatchObject({ operand: { value: { type: 'dateTime', text: '2018-12-04T12:00:00Z' } } });
-    expect(parse('a>2018-12-04T12:00:00')).toMatchObject({ operand: { value: { type: 'dateTime', text: '2018-12-04T12:00:00Z' } } });
+    expect(parse('a>2018-12-04T12:00:00Z')).toMatchObject({
+      operand: { value: { type: 'dateTime', text: '2018-12-04T12:00:00Z' } },
+    });
+    expect(parse('a>2018-12-04T12:00:00')).toMatchObject({
+      operand: { value: { type: 'dateTime', text: '2018-12-04T12:00:00Z' } },
+    });
     expect(parse('a>2018-12-04T12:00:00 02:00')).toMatchObject({
       operand: { value: { type: 'dateTime', text: '2018-12-04T12:00:00+02:00' } },
     });
-    expect(parse('a==2018-12-04')).toMatchObject({ operand: { value: { type: 'date', text: '2018-12-04' } } });
-    expect(parse('a<12:00:00.5Z')).toMatchObject({ operand: { value: { type: 'time', text: '12:00:00.5Z' } } });
-    expect(parse('a.observedAt=="2018-12-04T12:00:00Z"')).toMatchObject({ operand: { value: { type: 'dateTime' } } });
+    expect(parse('a==2018-12-04')).toMatchObject({
+      operand: { value: { type: 'date', text: '2018-12-04' } },
+    });
+    expect(parse('a<12:00:00.5Z')).toMatchObject({
+      operand: { value: { type: 'time', text: '12:00:00.5Z' } },
+    });
+    expect(parse('a.observedAt=="2018-12-04T12:00:00Z"')).toMatchObject({
+      operand: { value: { type: 'dateTime' } },
+    });
     expect(parse('a=="2018-12-04T12:00:00Z"')).toMatchObject({ operand: { value: { type: 'string' } } });
   });
 
@@ -154,8 +199,12 @@ describe('parseQ refuses, saying where and what was expected', () => {
 
   it('answers TooComplexQuery past its limits', () => {
     expect(refusal(`${'('.repeat(40)}a${')'.repeat(40)}`).problemType).toBe('TooComplexQuery');
-    expect(refusal(Array.from({ length: 300 }, (_, i) => `a${i}`).join(';')).problemType).toBe('TooComplexQuery');
-    expect(refusal(`a==${Array.from({ length: 150 }, (_, i) => i).join(',')}`).problemType).toBe('TooComplexQuery');
+    expect(refusal(Array.from({ length: 300 }, (_, i) => `a${i}`).join(';')).problemType).toBe(
+      'TooComplexQuery',
+    );
+    expect(refusal(`a==${Array.from({ length: 150 }, (_, i) => i).join(',')}`).problemType).toBe(
+      'TooComplexQuery',
+    );
     expect(refusal(`a=="${'x'.repeat(20_000)}"`).problemType).toBe('TooComplexQuery');
   });
 });

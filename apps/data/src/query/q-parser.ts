@@ -56,7 +56,12 @@ class QParser {
     this.skipSpaces();
     if (!this.atEnd()) {
       throw this.peek() === ')'
-        ? new QueryError('BadRequestData', 'q', `Invalid q at character ${this.pos + 1}: ")" closes no "("`, this.pos)
+        ? new QueryError(
+            'BadRequestData',
+            'q',
+            `Invalid q at character ${this.pos + 1}: ")" closes no "("`,
+            this.pos,
+          )
         : this.expected('";" (and), "|" (or) or the end of the query');
     }
     return node;
@@ -87,7 +92,12 @@ class QParser {
     const node = this.disjunction();
     if (this.skipSpaces() !== ')') {
       throw this.atEnd()
-        ? new QueryError('BadRequestData', 'q', `Invalid q at character ${open + 1}: "(" is never closed`, open)
+        ? new QueryError(
+            'BadRequestData',
+            'q',
+            `Invalid q at character ${open + 1}: "(" is never closed`,
+            open,
+          )
         : this.expected('";" (and), "|" (or) or ")"');
     }
     this.pos++;
@@ -97,7 +107,12 @@ class QParser {
 
   private term(): QTerm {
     if (++this.terms > Q_LIMITS.maxTerms) {
-      throw new QueryError('TooComplexQuery', 'q', `q has more than ${Q_LIMITS.maxTerms} query terms`, this.pos);
+      throw new QueryError(
+        'TooComplexQuery',
+        'q',
+        `q has more than ${Q_LIMITS.maxTerms} query terms`,
+        this.pos,
+      );
     }
     if (this.peek() === '!' && this.text[this.pos + 1] !== '=' && this.text[this.pos + 1] !== '~') {
       this.pos++;
@@ -115,7 +130,8 @@ class QParser {
     }
     this.skipSpaces();
     if (operator === '~=' || operator === '!~=') {
-      if (target.kind === 'entity') throw this.invalid(operatorAt, `${target.member} is a date-time; it cannot match a pattern`);
+      if (target.kind === 'entity')
+        throw this.invalid(operatorAt, `${target.member} is a date-time; it cannot match a pattern`);
       const { pattern, ignoreCase } = this.pattern();
       return { kind: 'pattern', target, negated: operator === '!~=', pattern, ignoreCase };
     }
@@ -175,7 +191,10 @@ class QParser {
     rest.forEach((name, index) => {
       if (METADATA.has(name)) {
         if (index !== rest.length - 1 || member.length > 0) {
-          throw this.invalid(start, `"${name}" is metadata of ${names.slice(0, index + 1).join('.')}; nothing can follow it`);
+          throw this.invalid(
+            start,
+            `"${name}" is metadata of ${names.slice(0, index + 1).join('.')}; nothing can follow it`,
+          );
         }
         metadata = name as QMetadata;
       } else {
@@ -236,19 +255,29 @@ class QParser {
       const toAt = this.pos;
       const to = this.value(target);
       if (rangeClass(first) !== rangeClass(to)) {
-        throw this.invalid(toAt, `both ends of a range must be of one type (${describe(first)} .. ${describe(to)})`);
+        throw this.invalid(
+          toAt,
+          `both ends of a range must be of one type (${describe(first)} .. ${describe(to)})`,
+        );
       }
-      if (first.type === 'boolean') throw this.invalid(firstAt, 'a range needs numbers, strings or date/times, not true/false');
+      if (first.type === 'boolean')
+        throw this.invalid(firstAt, 'a range needs numbers, strings or date/times, not true/false');
       return { kind: 'range', from: first, to };
     }
     if (this.peek() === ',') {
-      if (ordering) throw this.invalid(this.pos, `a list of values can only follow == or !=, not ${operator}`);
+      if (ordering)
+        throw this.invalid(this.pos, `a list of values can only follow == or !=, not ${operator}`);
       const values = [first];
       while (this.peek() === ',') {
         this.pos++;
         values.push(this.value(target));
         if (values.length > Q_LIMITS.maxListValues) {
-          throw new QueryError('TooComplexQuery', 'q', `a list in q has more than ${Q_LIMITS.maxListValues} values`, this.pos);
+          throw new QueryError(
+            'TooComplexQuery',
+            'q',
+            `a list in q has more than ${Q_LIMITS.maxListValues} values`,
+            this.pos,
+          );
         }
       }
       return { kind: 'list', values };
@@ -265,7 +294,12 @@ class QParser {
       const text = this.quoted(false);
       return this.stringValue(text, target);
     }
-    while (!this.atEnd() && !VALUE_STOP.has(this.peek()) && !/\s/.test(this.peek()) && !this.text.startsWith('..', this.pos)) {
+    while (
+      !this.atEnd() &&
+      !VALUE_STOP.has(this.peek()) &&
+      !/\s/.test(this.peek()) &&
+      !this.text.startsWith('..', this.pos)
+    ) {
       this.pos++;
     }
     let token = this.text.slice(start, this.pos);
@@ -307,7 +341,11 @@ class QParser {
       const temporal = temporalValue('dateTime', text);
       if (temporal) return temporal;
     }
-    if (target.kind === 'attribute' && target.metadata === undefined && this.expandValues.has(target.attribute)) {
+    if (
+      target.kind === 'attribute' &&
+      target.metadata === undefined &&
+      this.expandValues.has(target.attribute)
+    ) {
       const expandVocab = this.options.expandVocab ?? this.options.expand;
       return { type: 'string', value: expandVocab(text) };
     }
@@ -328,7 +366,12 @@ class QParser {
         out += c;
       }
     }
-    throw new QueryError('BadRequestData', 'q', `Invalid q at character ${open + 1}: the string starting here is never closed`, open);
+    throw new QueryError(
+      'BadRequestData',
+      'q',
+      `Invalid q at character ${open + 1}: the string starting here is never closed`,
+      open,
+    );
   }
 
   private pattern(): { pattern: string; ignoreCase: boolean } {
@@ -364,7 +407,12 @@ class QParser {
 
   private enter(): void {
     if (++this.depth > Q_LIMITS.maxDepth) {
-      throw new QueryError('TooComplexQuery', 'q', `q nests deeper than ${Q_LIMITS.maxDepth} levels`, this.pos);
+      throw new QueryError(
+        'TooComplexQuery',
+        'q',
+        `q nests deeper than ${Q_LIMITS.maxDepth} levels`,
+        this.pos,
+      );
     }
   }
 
@@ -386,7 +434,12 @@ class QParser {
   }
 
   private invalid(position: number, message: string): QueryError {
-    return new QueryError('BadRequestData', 'q', `Invalid q at character ${position + 1}: ${message}`, position);
+    return new QueryError(
+      'BadRequestData',
+      'q',
+      `Invalid q at character ${position + 1}: ${message}`,
+      position,
+    );
   }
 }
 

@@ -1,6 +1,13 @@
 import type { SqlParams } from '../storage/sql-params';
 import type { QComparison, QNode, QOperator, QPatternMatch, QTarget, QValue } from './q-ast';
-import { accessors, ATTRIBUTE_TYPES, fieldAccepts, type Step, VALUE_FIELDS, type ValueField } from './q-targets';
+import {
+  accessors,
+  ATTRIBUTE_TYPES,
+  fieldAccepts,
+  type Step,
+  VALUE_FIELDS,
+  type ValueField,
+} from './q-targets';
 import { HAS_OFFSET_PATTERN, TEMPORAL_PATTERN, type TemporalKind } from './temporal';
 
 type AttributeTarget = Extract<QTarget, { kind: 'attribute' }>;
@@ -53,7 +60,11 @@ class QSqlCompiler {
     if (operand.kind === 'range') {
       parts.push(
         isTemporal(operand.from)
-          ? this.temporal(target, operand.from.type, (v) => `${v} BETWEEN ${this.literal(operand.from)} AND ${this.literal(operand.to)}`)
+          ? this.temporal(
+              target,
+              operand.from.type,
+              (v) => `${v} BETWEEN ${this.literal(operand.from)} AND ${this.literal(operand.to)}`,
+            )
           : this.jsonpathCompare(target, 'range', [operand.from, operand.to]),
       );
     } else {
@@ -80,7 +91,9 @@ class QSqlCompiler {
     const arms =
       target.metadata !== undefined
         ? [`(${typeGuard(ATTRIBUTE_TYPES)} && @.${key(target.metadata)} ${regex})`]
-        : this.fieldArms(target, true, (field, chain) => (field.relationship ? undefined : `${chain} ${regex}`));
+        : this.fieldArms(target, true, (field, chain) =>
+            field.relationship ? undefined : `${chain} ${regex}`,
+          );
     const matches = arms.length === 0 ? 'FALSE' : this.pathExists(instancesPath(target), arms.join(' || '));
     return term.negated ? `(${this.exists(target)} AND NOT ${matches})` : matches;
   }
@@ -105,7 +118,9 @@ class QSqlCompiler {
       arms = this.fieldArms(target, indexedGuard, (field, chain) => {
         if (ordering && field.relationship) return undefined;
         if (operator === 'range') return fieldAccepts(field, values[0]) ? rangeOf(chain) : undefined;
-        const tests = values.filter((value) => fieldAccepts(field, value)).map((value) => predicate(chain, value));
+        const tests = values
+          .filter((value) => fieldAccepts(field, value))
+          .map((value) => predicate(chain, value));
         return tests.length === 0 ? undefined : tests.join(' || ');
       });
     }
@@ -129,7 +144,8 @@ class QSqlCompiler {
         .filter((text): text is string => text !== undefined && text !== '');
       // `.*` (any language, any member) cannot be looked up: the type equality anchors it instead.
       const wildcard = steps.some((chain) => chain.some((step) => 'any' in step));
-      if (tests.length > 0) arms.push(`(${typeGuard(field.types, indexedGuard || wildcard)} && (${tests.join(' || ')}))`);
+      if (tests.length > 0)
+        arms.push(`(${typeGuard(field.types, indexedGuard || wildcard)} && (${tests.join(' || ')}))`);
     }
     return arms;
   }
@@ -202,7 +218,9 @@ function existenceFilter(target: AttributeTarget): string {
   if (target.metadata !== undefined) return `${anyType} && exists(@.${key(target.metadata)})`;
   if (target.member.length === 0) return anyType;
   const arms = VALUE_FIELDS.flatMap((field) =>
-    accessors(field, target.member).map((steps) => `(${typeGuard(field.types)} && exists(@${chainText(steps)}))`),
+    accessors(field, target.member).map(
+      (steps) => `(${typeGuard(field.types)} && exists(@${chainText(steps)}))`,
+    ),
   );
   return arms.length === 0 ? 'false' : arms.join(' || ');
 }

@@ -43,7 +43,13 @@ export const VALUE_FIELDS: readonly ValueField[] = [
   { member: 'vocab', types: ['VocabProperty'], compound: false, stringsOnly: true },
   { member: 'languageMap', types: ['LanguageProperty'], compound: false, language: true, stringsOnly: true },
   { member: 'object', types: ['Relationship'], compound: false, relationship: true, stringsOnly: true },
-  { member: 'objectList', types: ['ListRelationship'], compound: false, relationship: true, stringsOnly: true },
+  {
+    member: 'objectList',
+    types: ['ListRelationship'],
+    compound: false,
+    relationship: true,
+    stringsOnly: true,
+  },
 ];
 
 /**

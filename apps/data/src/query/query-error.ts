@@ -2,7 +2,8 @@
 export type QueryProblemType = 'BadRequestData' | 'InvalidRequest' | 'TooComplexQuery';
 
 /** Which request member the refused text came from, so the message can name it. */
-export type QueryParameter = 'q' | 'scopeQ' | 'geoQ' | 'geometry' | 'coordinates' | 'georel' | 'geoproperty' | 'GeoProperty';
+export type QueryParameter =
+  'q' | 'scopeQ' | 'geoQ' | 'geometry' | 'coordinates' | 'georel' | 'geoproperty' | 'GeoProperty';
 
 /**
  * A query (or a geometry) the broker refuses. `problemType` is the NGSI-LD error type to
@@ -21,7 +22,12 @@ export class QueryError extends Error {
 }
 
 /** A syntax or value error at `position` of `text` (0-based), with what was found there. */
-export function syntaxError(parameter: QueryParameter, text: string, position: number, expected: string): QueryError {
+export function syntaxError(
+  parameter: QueryParameter,
+  text: string,
+  position: number,
+  expected: string,
+): QueryError {
   const found = position >= text.length ? 'the end of the text' : `"${excerpt(text, position)}"`;
   return new QueryError(
     'BadRequestData',

@@ -29,46 +29,80 @@ function entity(
   scopes: string[],
   members: Record<string, StoredAttribute | StoredAttribute[]>,
 ): StoredEntity {
-  return { id, types: [expand(type)], scopes, attrs: attrs(members), createdAt: times[0], modifiedAt: times[1] };
+  return {
+    id,
+    types: [expand(type)],
+    scopes,
+    attrs: attrs(members),
+    createdAt: times[0],
+    modifiedAt: times[1],
+  };
 }
 
 /** Five entities covering every attribute type, multi-instance attributes, metadata and odd values. */
 export const ENTITIES: StoredEntity[] = [
-  entity('urn:ngsi-ld:T:A', 'Vehicle', ['2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z'], ['/Madrid/Gardens/ParqueNorte', '/CompanyA/OrganizationB/UnitC'], {
-    speed: [
-      prop(120, { observedAt: '2020-08-01T12:00:00Z', unitCode: 'KMH', [expand('accuracy')]: prop(0.5) }),
-      prop(118, { datasetId: 'urn:ds:gps' }),
-    ],
-    name: prop('Eiffel Tower'),
-    almostFull: prop(false),
-    address: prop({ city: 'Berlin', street: 'Ulrich Strasse', tags: ['a', 'b'] }),
-    color: { type: 'LanguageProperty', languageMap: { fr: 'rouge', en: 'red', de: 'rot' }, createdAt: at, modifiedAt: at },
-    category: { type: 'VocabProperty', vocab: `${EX}commercial`, createdAt: at, modifiedAt: at },
-    managedBy: { type: 'Relationship', object: 'urn:ngsi-ld:Building:B', createdAt: at, modifiedAt: at },
-    tags: { type: 'ListProperty', valueList: ['x', 'y', 3], createdAt: at, modifiedAt: at },
-    config: { type: 'JsonProperty', json: { threshold: 10, mode: 'eco' }, createdAt: at, modifiedAt: at },
-    dateObserved: prop({ '@type': 'DateTime', '@value': '2020-01-01T10:00:00Z' }),
-    scores: prop([1, 5, 9]),
-    location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [13.3986, 52.5547] }, createdAt: at, modifiedAt: at },
-  }),
-  entity('urn:ngsi-ld:T:B', 'Vehicle', ['2024-01-02T00:00:00.000Z', '2024-01-02T00:00:00.000Z'], ['/Madrid/Gardens'], {
-    speed: prop(80, { observedAt: '2020-08-01T14:00:00+02:00' }),
-    name: prop('Pisa Tower'),
-    almostFull: prop(true),
-    address: prop({ city: 'Paris' }),
-    color: { type: 'LanguageProperty', languageMap: { en: 'blue' }, createdAt: at, modifiedAt: at },
-    category: { type: 'VocabProperty', vocab: `${EX}residential`, createdAt: at, modifiedAt: at },
-    managedBy: {
-      type: 'Relationship',
-      object: ['urn:ngsi-ld:Building:C', 'urn:ngsi-ld:Building:D'],
-      createdAt: at,
-      modifiedAt: at,
+  entity(
+    'urn:ngsi-ld:T:A',
+    'Vehicle',
+    ['2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z'],
+    ['/Madrid/Gardens/ParqueNorte', '/CompanyA/OrganizationB/UnitC'],
+    {
+      speed: [
+        prop(120, { observedAt: '2020-08-01T12:00:00Z', unitCode: 'KMH', [expand('accuracy')]: prop(0.5) }),
+        prop(118, { datasetId: 'urn:ds:gps' }),
+      ],
+      name: prop('Eiffel Tower'),
+      almostFull: prop(false),
+      address: prop({ city: 'Berlin', street: 'Ulrich Strasse', tags: ['a', 'b'] }),
+      color: {
+        type: 'LanguageProperty',
+        languageMap: { fr: 'rouge', en: 'red', de: 'rot' },
+        createdAt: at,
+        modifiedAt: at,
+      },
+      category: { type: 'VocabProperty', vocab: `${EX}commercial`, createdAt: at, modifiedAt: at },
+      managedBy: { type: 'Relationship', object: 'urn:ngsi-ld:Building:B', createdAt: at, modifiedAt: at },
+      tags: { type: 'ListProperty', valueList: ['x', 'y', 3], createdAt: at, modifiedAt: at },
+      config: { type: 'JsonProperty', json: { threshold: 10, mode: 'eco' }, createdAt: at, modifiedAt: at },
+      dateObserved: prop({ '@type': 'DateTime', '@value': '2020-01-01T10:00:00Z' }),
+      scores: prop([1, 5, 9]),
+      location: {
+        type: 'GeoProperty',
+        value: { type: 'Point', coordinates: [13.3986, 52.5547] },
+        createdAt: at,
+        modifiedAt: at,
+      },
     },
-    tags: { type: 'ListProperty', valueList: ['z'], createdAt: at, modifiedAt: at },
-    dateObserved: prop('2021-06-01T00:00:00.5Z'),
-    scores: prop(4),
-    location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [13.39, 52.51] }, createdAt: at, modifiedAt: at },
-  }),
+  ),
+  entity(
+    'urn:ngsi-ld:T:B',
+    'Vehicle',
+    ['2024-01-02T00:00:00.000Z', '2024-01-02T00:00:00.000Z'],
+    ['/Madrid/Gardens'],
+    {
+      speed: prop(80, { observedAt: '2020-08-01T14:00:00+02:00' }),
+      name: prop('Pisa Tower'),
+      almostFull: prop(true),
+      address: prop({ city: 'Paris' }),
+      color: { type: 'LanguageProperty', languageMap: { en: 'blue' }, createdAt: at, modifiedAt: at },
+      category: { type: 'VocabProperty', vocab: `${EX}residential`, createdAt: at, modifiedAt: at },
+      managedBy: {
+        type: 'Relationship',
+        object: ['urn:ngsi-ld:Building:C', 'urn:ngsi-ld:Building:D'],
+        createdAt: at,
+        modifiedAt: at,
+      },
+      tags: { type: 'ListProperty', valueList: ['z'], createdAt: at, modifiedAt: at },
+      dateObserved: prop('2021-06-01T00:00:00.5Z'),
+      scores: prop(4),
+      location: {
+        type: 'GeoProperty',
+        value: { type: 'Point', coordinates: [13.39, 52.51] },
+        createdAt: at,
+        modifiedAt: at,
+      },
+    },
+  ),
   entity('urn:ngsi-ld:T:C', 'Building', ['2024-01-03T00:00:00.000Z', '2024-01-05T00:00:00.000Z'], [], {
     name: prop('zebra'),
     speed: prop('fast'),
@@ -81,28 +115,67 @@ export const ENTITIES: StoredEntity[] = [
       value: {
         type: 'Polygon',
         coordinates: [
-          [[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]],
-          [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]],
+          [
+            [0, 0],
+            [10, 0],
+            [10, 10],
+            [0, 10],
+            [0, 0],
+          ],
+          [
+            [4, 4],
+            [6, 4],
+            [6, 6],
+            [4, 6],
+            [4, 4],
+          ],
         ],
       },
       createdAt: at,
       modifiedAt: at,
     },
   }),
-  entity('urn:ngsi-ld:T:D', 'Building', ['2024-01-04T00:00:00.000Z', '2024-01-05T00:00:00.000Z'], ['/CompanyB'], {
-    name: prop('😀 smile'),
-    airQualityLevel: prop(6),
-    speed: prop(100.0),
-    location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [5, 5] }, createdAt: at, modifiedAt: at },
-    observationSpace: { type: 'GeoProperty', value: { type: 'Point', coordinates: [8, 40] }, createdAt: at, modifiedAt: at },
-  }),
-  entity('urn:ngsi-ld:T:E', 'Building', ['2024-01-05T00:00:00.000Z', '2024-01-05T00:00:00.000Z'], ['Madrid/Districts'], {
-    name: prop('Ａ'),
-    dateObserved: prop('2019-02-29T00:00:00Z'),
-    weird: prop({ deep: [[1]] }),
-    badTime: prop('25:00:00'),
-    location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [2, 2] }, createdAt: at, modifiedAt: at },
-  }),
+  entity(
+    'urn:ngsi-ld:T:D',
+    'Building',
+    ['2024-01-04T00:00:00.000Z', '2024-01-05T00:00:00.000Z'],
+    ['/CompanyB'],
+    {
+      name: prop('😀 smile'),
+      airQualityLevel: prop(6),
+      speed: prop(100.0),
+      location: {
+        type: 'GeoProperty',
+        value: { type: 'Point', coordinates: [5, 5] },
+        createdAt: at,
+        modifiedAt: at,
+      },
+      observationSpace: {
+        type: 'GeoProperty',
+        value: { type: 'Point', coordinates: [8, 40] },
+        createdAt: at,
+        modifiedAt: at,
+      },
+    },
+  ),
+  entity(
+    'urn:ngsi-ld:T:E',
+    'Building',
+    ['2024-01-05T00:00:00.000Z', '2024-01-05T00:00:00.000Z'],
+    ['Madrid/Districts'],
+    {
+      name: prop('Ａ'),
+      dateObserved: prop('2019-02-29T00:00:00Z'),
+      weird: prop({ deep: [[1]] }),
+      badTime: prop('25:00:00'),
+      location: {
+        type: 'GeoProperty',
+        value: { type: 'Point', coordinates: [2, 2] },
+        createdAt: at,
+        modifiedAt: at,
+      },
+    },
+  ),
 ];
 
 export interface QCase {

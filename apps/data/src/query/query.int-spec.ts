@@ -40,7 +40,15 @@ describe('query SQL on PostgreSQL + PostGIS', () => {
     const { rows } = await client.query<{ pk: string }>(
       `INSERT INTO entity (tenant, id, types, scopes, attrs, created_at, modified_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING pk`,
-      [tenant, entity.id, entity.types, entity.scopes, JSON.stringify(entity.attrs), entity.createdAt, entity.modifiedAt],
+      [
+        tenant,
+        entity.id,
+        entity.types,
+        entity.scopes,
+        JSON.stringify(entity.attrs),
+        entity.createdAt,
+        entity.modifiedAt,
+      ],
     );
     for (const [attr, instances] of Object.entries(entity.attrs)) {
       for (const instance of instances) {
@@ -50,7 +58,10 @@ describe('query SQL on PostgreSQL + PostGIS', () => {
         params.add(attr);
         params.add(instance.datasetId ?? '');
         const geom = geometrySql(validateGeometry(instance.value), params);
-        await client.query(`INSERT INTO entity_geo (entity_pk, attr, dataset_id, geom) VALUES ($1, $2, $3, ${geom})`, params.values);
+        await client.query(
+          `INSERT INTO entity_geo (entity_pk, attr, dataset_id, geom) VALUES ($1, $2, $3, ${geom})`,
+          params.values,
+        );
       }
     }
   }
@@ -72,16 +83,23 @@ describe('query SQL on PostgreSQL + PostGIS', () => {
       const query = parseQ(c.q, { ...Q_OPTIONS, expandValues: c.expandValues });
       const selected = await select((params) => qToSql(query, 'e', params));
       expect(selected).toEqual(c.expected);
-      expect(ENTITIES.filter((entity) => matchesQ(query, entity)).map((entity) => entity.id)).toEqual(selected);
+      expect(ENTITIES.filter((entity) => matchesQ(query, entity)).map((entity) => entity.id)).toEqual(
+        selected,
+      );
     },
   );
 
-  it.each(SCOPE_CASES.map((c) => [c.scopeQ, c] as const))('scopeQ %s selects the expected entities, as the matcher does', async (_s, c) => {
-    const query = parseScopeQ(c.scopeQ);
-    const selected = await select((params) => scopeQToSql(query, 'e', params));
-    expect(selected).toEqual(c.expected);
-    expect(ENTITIES.filter((entity) => matchesScopeQ(query, entity)).map((entity) => entity.id)).toEqual(selected);
-  });
+  it.each(SCOPE_CASES.map((c) => [c.scopeQ, c] as const))(
+    'scopeQ %s selects the expected entities, as the matcher does',
+    async (_s, c) => {
+      const query = parseScopeQ(c.scopeQ);
+      const selected = await select((params) => scopeQToSql(query, 'e', params));
+      expect(selected).toEqual(c.expected);
+      expect(ENTITIES.filter((entity) => matchesScopeQ(query, entity)).map((entity) => entity.id)).toEqual(
+        selected,
+      );
+    },
+  );
 
   const holed = '[[[0,0],[10,0],[10,10],[0,10],[0,0]],[[4,4],[6,4],[6,6],[4,6],[4,4]]]';
   it.each([
@@ -97,17 +115,23 @@ describe('query SQL on PostgreSQL + PostGIS', () => {
     ['near;maxDistance==2000', 'Point', '[8,40]', undefined, ''],
     // ~56.7 km from the line, but ~62.7 km from its first vertex: distance is to the geometry.
     ['near;maxDistance==60000', 'LineString', '[[13.0,52.0],[14.0,52.0]]', undefined, 'B'],
-  ])('geoQ %s %s %s (geoproperty %s) selects %s', async (georel, geometry, coordinates, geoproperty, letters) => {
-    const query = parseGeoQuery({ georel, geometry, coordinates, geoproperty }, { expand });
-    if (!query) throw new Error('no geo-query');
-    const selected = await select((params) => geoQueryToSql(query, 'e', params));
-    expect(selected).toEqual([...letters].map((l) => `urn:ngsi-ld:T:${l}`));
-  });
+  ])(
+    'geoQ %s %s %s (geoproperty %s) selects %s',
+    async (georel, geometry, coordinates, geoproperty, letters) => {
+      const query = parseGeoQuery({ georel, geometry, coordinates, geoproperty }, { expand });
+      if (!query) throw new Error('no geo-query');
+      const selected = await select((params) => geoQueryToSql(query, 'e', params));
+      expect(selected).toEqual([...letters].map((l) => `urn:ngsi-ld:T:${l}`));
+    },
+  );
 
   it('a type + equality q over 5,000 entities can use the GIN index on attrs', async () => {
     const rows = Array.from({ length: 5000 }, (_, i) => ({
       id: `urn:ngsi-ld:Car:${i}`,
-      attrs: { [expand('name')]: [{ type: 'Property', value: `car ${i}` }], [expand('speed')]: [{ type: 'Property', value: i % 50 }] },
+      attrs: {
+        [expand('name')]: [{ type: 'Property', value: `car ${i}` }],
+        [expand('speed')]: [{ type: 'Property', value: i % 50 }],
+      },
     }));
     await client.query(`INSERT INTO tenant (name) VALUES ('bulk') ON CONFLICT DO NOTHING`);
     await client.query(
@@ -121,7 +145,10 @@ describe('query SQL on PostgreSQL + PostGIS', () => {
     const sql = `SELECT e.id FROM entity e WHERE e.tenant = ${params.add('bulk')} AND e.types && ${params.add([expand('Car')], 'text[]')} AND ${condition}`;
     const { rows: found } = await client.query<{ id: string }>(sql, params.values);
     expect(found.map((r) => r.id)).toEqual(['urn:ngsi-ld:Car:1234']);
-    const { rows: plan } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params.values);
+    const { rows: plan } = await client.query<{ 'QUERY PLAN': unknown }>(
+      `EXPLAIN (FORMAT JSON) ${sql}`,
+      params.values,
+    );
     expect(JSON.stringify(plan[0]['QUERY PLAN'])).toContain('entity_attrs_idx');
   });
 });

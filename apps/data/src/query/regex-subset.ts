@@ -24,7 +24,8 @@ export function checkPortablePattern(pattern: string): string | undefined {
     const c = pattern[i];
     if (c === '\\') {
       const next = pattern[i + 1];
-      if (!PORTABLE_ESCAPES.has(next)) return `uses the escape \\${next}, which is not supported (use a character class)`;
+      if (!PORTABLE_ESCAPES.has(next))
+        return `uses the escape \\${next}, which is not supported (use a character class)`;
       i++;
       lastGroupQuantified = false;
       continue;

@@ -4,12 +4,22 @@ import { ENTITIES, SCOPE_CASES } from './query-fixtures.test-helpers';
 
 describe('parseScopeQ (clause 4.19)', () => {
   it('reads scopes, # and + and the operators with ; binding tighter', () => {
-    expect(parseScopeQ('/Madrid/Gardens')).toEqual({ kind: 'scope', levels: ['Madrid', 'Gardens'], descendants: false });
+    expect(parseScopeQ('/Madrid/Gardens')).toEqual({
+      kind: 'scope',
+      levels: ['Madrid', 'Gardens'],
+      descendants: false,
+    });
     expect(parseScopeQ('/Madrid/#')).toEqual({ kind: 'scope', levels: ['Madrid'], descendants: true });
     expect(parseScopeQ('/#')).toEqual({ kind: 'scope', levels: [], descendants: true });
     expect(parseScopeQ('/Madrid/+')).toEqual({ kind: 'scope', levels: ['Madrid', '+'], descendants: false });
-    expect(parseScopeQ('/a,/b;/c')).toMatchObject({ kind: 'or', operands: [{ levels: ['a'] }, { kind: 'and' }] });
-    expect(parseScopeQ('(/a|/b);/c')).toMatchObject({ kind: 'and', operands: [{ kind: 'or' }, { levels: ['c'] }] });
+    expect(parseScopeQ('/a,/b;/c')).toMatchObject({
+      kind: 'or',
+      operands: [{ levels: ['a'] }, { kind: 'and' }],
+    });
+    expect(parseScopeQ('(/a|/b);/c')).toMatchObject({
+      kind: 'and',
+      operands: [{ kind: 'or' }, { levels: ['c'] }],
+    });
     expect(parseScopeQ('%2FMadrid%2F%23')).toEqual({ kind: 'scope', levels: ['Madrid'], descendants: true });
   });
 
@@ -37,6 +47,8 @@ describe('parseScopeQ (clause 4.19)', () => {
 
   it.each(SCOPE_CASES.map((c) => [c.scopeQ, c] as const))('matchesScopeQ %s', (_s, c) => {
     const query = parseScopeQ(c.scopeQ);
-    expect(ENTITIES.filter((entity) => matchesScopeQ(query, entity)).map((entity) => entity.id)).toEqual(c.expected);
+    expect(ENTITIES.filter((entity) => matchesScopeQ(query, entity)).map((entity) => entity.id)).toEqual(
+      c.expected,
+    );
   });
 });

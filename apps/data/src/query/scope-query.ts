@@ -53,12 +53,22 @@ export function parseScopeQ(text: string): ScopeNode {
     if (peek() === '(') {
       const open = pos++;
       if (++depth > SCOPE_LIMITS.maxDepth) {
-        throw new QueryError('TooComplexQuery', 'scopeQ', `scopeQ nests deeper than ${SCOPE_LIMITS.maxDepth} levels`, pos);
+        throw new QueryError(
+          'TooComplexQuery',
+          'scopeQ',
+          `scopeQ nests deeper than ${SCOPE_LIMITS.maxDepth} levels`,
+          pos,
+        );
       }
       const node = disjunction();
       if (peek() !== ')') {
         throw pos >= decoded.length
-          ? new QueryError('BadRequestData', 'scopeQ', `Invalid scopeQ at character ${open + 1}: "(" is never closed`, open)
+          ? new QueryError(
+              'BadRequestData',
+              'scopeQ',
+              `Invalid scopeQ at character ${open + 1}: "(" is never closed`,
+              open,
+            )
           : expected('";", "|", "," or ")"');
       }
       pos++;
@@ -69,7 +79,12 @@ export function parseScopeQ(text: string): ScopeNode {
   };
   const scope = (): ScopePattern => {
     if (++scopes > SCOPE_LIMITS.maxScopes) {
-      throw new QueryError('TooComplexQuery', 'scopeQ', `scopeQ has more than ${SCOPE_LIMITS.maxScopes} scopes`, pos);
+      throw new QueryError(
+        'TooComplexQuery',
+        'scopeQ',
+        `scopeQ has more than ${SCOPE_LIMITS.maxScopes} scopes`,
+        pos,
+      );
     }
     if (peek() !== '/') throw expected('a scope starting with "/" (e.g. /Madrid/Gardens) or "("');
     const levels: string[] = [];
@@ -99,7 +114,12 @@ export function parseScopeQ(text: string): ScopeNode {
   const node = disjunction();
   if (pos < decoded.length) {
     throw peek() === ')'
-      ? new QueryError('BadRequestData', 'scopeQ', `Invalid scopeQ at character ${pos + 1}: ")" closes no "("`, pos)
+      ? new QueryError(
+          'BadRequestData',
+          'scopeQ',
+          `Invalid scopeQ at character ${pos + 1}: ")" closes no "("`,
+          pos,
+        )
       : expected('";" (and), "|" or "," (or), or the end of the scopeQ');
   }
   return node;

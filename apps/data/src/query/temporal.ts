@@ -8,7 +8,8 @@
 export type TemporalKind = 'dateTime' | 'date' | 'time';
 
 const YEAR = '([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])';
-const MONTH_DAY = '((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))';
+const MONTH_DAY =
+  '((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))';
 const LEAP_DAY = '([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)-02-29';
 const DATE = `(${YEAR}-${MONTH_DAY}|${LEAP_DAY})`;
 const CLOCK = '([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?';
@@ -54,7 +55,8 @@ export function temporalKey(kind: TemporalKind, text: string): TemporalKey | und
   const clock = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(.*)$/.exec(timePart);
   if (!clock) return undefined;
   const micros = Number((clock[4] ?? '').padEnd(6, '0'));
-  const seconds = Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(clock[3]) - offsetSeconds(clock[5]);
+  const seconds =
+    Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(clock[3]) - offsetSeconds(clock[5]);
   if (datePart === undefined) {
     const ofDay = ((seconds % 86_400) + 86_400) % 86_400;
     return [ofDay, micros];
