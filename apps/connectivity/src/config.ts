@@ -62,6 +62,12 @@ export const configSchema = serviceConfigSchema(
       .default(2),
     /** Link-quality samples kept per device. */
     LINK_SAMPLES_KEPT: integer(1, 1000).default(20),
+    /**
+     * How long the broker waits for a silent consumer before moving its partitions (a crashed
+     * replica's commands go to another after this). Joins and leaves of the shared commands
+     * group also take about this long.
+     */
+    CONSUMER_SESSION_TIMEOUT_MS: integer(2000, 300_000).default(30_000),
     /** Identifies this replica (pod name); default the host name. */
     REPLICA_ID: z
       .string()
@@ -71,6 +77,10 @@ export const configSchema = serviceConfigSchema(
   },
   (env) => ({
     replicaId: env.REPLICA_ID,
+    consumers: {
+      sessionTimeout: env.CONSUMER_SESSION_TIMEOUT_MS,
+      heartbeatInterval: Math.max(200, Math.floor(env.CONSUMER_SESSION_TIMEOUT_MS / 10)),
+    },
     mqtt: { host: env.MQTT_HOST, port: env.MQTT_PORT, connectTimeoutMs: env.MQTT_CONNECT_TIMEOUT_MS },
     uplinks: { lingerMs: env.UPLINK_LINGER_MS, maxBatch: env.UPLINK_MAX_BATCH },
     limits: {

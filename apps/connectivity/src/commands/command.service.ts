@@ -46,6 +46,7 @@ export class CommandService implements OnModuleInit {
       kafka,
       groupId: 'urbis-connectivity.commands',
       logger: messagingLogger(logger),
+      ...config.consumers,
       subscriptions: {
         'devices.command.requested.v1': async (events) => {
           for (const event of events) await this.commands.store(event, this.config.replicaId);

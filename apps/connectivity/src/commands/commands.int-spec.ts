@@ -1,5 +1,8 @@
 import { connectMqtt, EventReader, eventually } from '@urbis/testing';
 import type { MqttClient } from 'mqtt';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import {
@@ -11,6 +14,8 @@ import {
   type TestDevice,
   type TestService,
 } from '../test-support/harness.test-helpers';
+
+const MOSQUITTO_SUB = '/usr/bin/mosquitto_sub';
 
 interface Received {
   topic: string;
@@ -116,6 +121,26 @@ describe('command delivery', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(tooLate.received).toEqual([]);
     await Promise.all([session.client.endAsync(), tooLate.client.endAsync()]);
+  });
+
+  const withMosquitto = existsSync(MOSQUITTO_SUB) ? it : it.skip;
+  if (!existsSync(MOSQUITTO_SUB)) {
+    process.stderr.write(`skipping the mosquitto_sub test: ${MOSQUITTO_SUB} is missing (apt-get install -y mosquitto-clients)\n`);
+  }
+  withMosquitto('delivers a held command to mosquitto_sub when it subscribes', async () => {
+    const device = await devices.register('alpha');
+    const requested = await request(device, 'blink');
+    const url = new URL((replicas[1] as TestService).mqttUrl);
+    const { stdout } = await promisify(execFile)(
+      MOSQUITTO_SUB,
+      ['-h', url.hostname, '-p', url.port, '-V', 'mqttv311', '-q', '1', '-i', device.clientId, '-u', device.clientId, '-P', device.token,
+        '-t', device.topic('commands/+'), '-C', '1', '-v', '-W', '20'],
+      { timeout: 30_000 },
+    );
+    const [topic, ...body] = stdout.trim().split(' ');
+    expect(topic).toBe(device.topic(`commands/${requested.payload.commandId}`));
+    expect(JSON.parse(body.join(' '))).toMatchObject({ commandId: requested.payload.commandId, name: 'blink', params: { level: 80 } });
+    await outcomes.waitFor((e) => e.payload.commandId === requested.payload.commandId && e.payload.outcome === 'delivered');
   });
 
   it('closes a session that answers a command it does not have', async () => {

@@ -1,4 +1,5 @@
-import { connectMqtt, EventReader, metricValue } from '@urbis/testing';
+import { provisionedTopics } from '@urbis/contracts';
+import { connectMqtt, type DevKafka, EventReader, metricValue, startDevKafka } from '@urbis/testing';
 import {
   DevicesServiceDouble,
   type Infrastructure,
@@ -86,14 +87,32 @@ describe('limits', () => {
     await Promise.all([second.endAsync(), third.endAsync()]);
   });
 
-  it('closes connections from an address that reconnects in a tight loop, before any token check', async () => {
-    const flooded = await startConnectivity(serviceEnv(infra, { LIMIT_BURST_SECONDS: '3', LIMIT_CONNECTS_PER_ADDRESS_PER_MINUTE: '60' }));
-    try {
+  describe('on a replica with tight address and tenant limits', () => {
+    let emptyKafka: DevKafka;
+    let tight: TestService;
+
+    beforeAll(async () => {
+      // Its own empty broker: no rebalance with the main replica; it authenticates from the shared database.
+      emptyKafka = await startDevKafka({ topics: provisionedTopics(), brokers: 1, groupInitialRebalanceDelayMs: 50 });
+      tight = await startConnectivity(
+        serviceEnv(
+          { database: infra.database, kafka: emptyKafka },
+          { LIMIT_BURST_SECONDS: '3', LIMIT_CONNECTS_PER_ADDRESS_PER_MINUTE: '60', LIMIT_TENANT_MESSAGES_PER_MINUTE: '60' },
+        ),
+      );
+    });
+
+    afterAll(async () => {
+      await tight?.shutdown();
+      await emptyKafka?.stop();
+    });
+
+    it('closes connections from an address that reconnects in a tight loop, before any token check', async () => {
       const device = await devices.register('alpha');
       const outcomes: string[] = [];
       for (let i = 0; i < 8; i++) {
         outcomes.push(
-          await connectMqtt(flooded.mqttUrl, device, { connectTimeout: 2_000 }).then(
+          await connectMqtt(tight.mqttUrl, device, { connectTimeout: 2_000 }).then(
             async (client) => {
               await client.endAsync();
               return 'connected';
@@ -104,9 +123,27 @@ describe('limits', () => {
       }
       expect(outcomes.slice(0, 3)).toEqual(['connected', 'connected', 'connected']);
       expect(outcomes.slice(3)).toEqual(['closed', 'closed', 'closed', 'closed', 'closed']);
-      expect(await metricValue(flooded.url, 'connectivity_rejections_total', { reason: 'connect-rate' })).toBe(5);
-    } finally {
-      await flooded.shutdown();
-    }
+      expect(await metricValue(tight.url, 'connectivity_rejections_total', { reason: 'connect-rate' })).toBe(5);
+    });
+
+    it('answers 429 past the tenant’s message quota, whichever of its devices sends; other tenants carry on', async () => {
+      const [first, second, other] = [await devices.register('epsilon'), await devices.register('epsilon'), await devices.register('zeta')];
+      const post = (device: TestDevice) =>
+        fetch(`${tight.url}/ingest/v1/${device.tenant}/devices/${device.deviceId}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${device.token}`, 'content-type': 'text/plain' },
+          body: 'x',
+        });
+      // 60 per minute with 3 seconds of burst: 3 messages of the tenant pass at once, in total.
+      const statuses = [];
+      for (const device of [first, second, first, second]) statuses.push((await post(device)).status);
+      expect(statuses).toEqual([202, 202, 202, 429]);
+      const refused = await post(first);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await refused.json()).toMatchObject({ code: 'rate-limited', limit: 60, detail: expect.stringContaining('tenant epsilon') });
+      expect(await metricValue(tight.url, 'connectivity_rejections_total', { transport: 'http', reason: 'tenant-quota' })).toBe(2);
+      expect((await post(other)).status).toBe(202);
+    });
   });
 });

@@ -29,6 +29,7 @@ export class RegistryConsumer implements OnModuleInit {
       kafka,
       groupId: `urbis-connectivity.registry.${config.replicaId}`,
       logger: messagingLogger(logger),
+      ...config.consumers,
       subscriptions: {
         'devices.device.changed.v1': async (events) => {
           for (const event of events) await this.registry.applyDeviceSnapshot(event.tenant, event.payload);

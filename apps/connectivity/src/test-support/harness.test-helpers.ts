@@ -82,6 +82,8 @@ export function serviceEnv(
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: '0',
     REPLICA_ID: `test-${randomUUID().slice(0, 8)}`,
+    // The dev broker rebalances a shared group only after its members' session timeout.
+    CONSUMER_SESSION_TIMEOUT_MS: '3000',
     ...extra,
   };
 }
