@@ -1,9 +1,12 @@
 import type { ActiveContext } from '../contexts/active-context';
 import { assertName } from '../ngsi-ld/entity-input';
+import { geoQueryToSql, parseGeoQuery } from '../query';
 import type { SqlParams } from '../storage/sql-params';
-import { type QueryParameters, single } from './query-options';
+import { asNgsiLdError, type QueryParameters, single } from './query-options';
 
 const LOCATION = 'location';
+
+type Predicate = (params: SqlParams) => string;
 
 /** The GeoProperty a GeoJSON response takes its geometry from (`geometryProperty`, default location). */
 export function geometryPropertyOf(query: QueryParameters, context: ActiveContext): string {
@@ -13,18 +16,23 @@ export function geometryPropertyOf(query: QueryParameters, context: ActiveContex
 }
 
 /** The geo-query of GET parameters (georel, geometry, coordinates, geoproperty), compiled; undefined when absent. */
-export function geoPredicateOf(query: QueryParameters, context: ActiveContext): ((params: SqlParams) => string) | undefined {
-  const georel = single(query, 'georel');
-  const geometry = single(query, 'geometry');
-  const coordinates = single(query, 'coordinates');
-  if (georel === undefined && geometry === undefined && coordinates === undefined) return undefined;
-  void context;
-  throw new Error('geo-queries are not wired yet');
+export function geoPredicateOf(query: QueryParameters, context: ActiveContext): Predicate | undefined {
+  return compile(
+    { georel: single(query, 'georel'), geometry: single(query, 'geometry'), coordinates: single(query, 'coordinates'), geoproperty: single(query, 'geoproperty') },
+    context,
+  );
 }
 
 /** The `geoQ` member of a Query body, compiled. */
-export function geoQueryPredicateOf(geoQ: Record<string, unknown>, context: ActiveContext): (params: SqlParams) => string {
-  void geoQ;
-  void context;
-  throw new Error('geo-queries are not wired yet');
+export function geoQueryPredicateOf(geoQ: Record<string, unknown>, context: ActiveContext): Predicate | undefined {
+  return compile(geoQ, context);
+}
+
+function compile(input: Record<string, unknown>, context: ActiveContext): Predicate | undefined {
+  try {
+    const geo = parseGeoQuery(input, { expand: (term) => context.expandTerm(term) });
+    return geo && ((params) => geoQueryToSql(geo, 'e', params));
+  } catch (error) {
+    throw asNgsiLdError(error);
+  }
 }

@@ -6,9 +6,8 @@ import { KAFKA, messagingLogger, SERVICE_CONFIG, SERVICE_LOGGER, ServiceLifecycl
 import type { Kafka } from 'kafkajs';
 import type { DataConfig } from '../config';
 import { ContextService } from '../contexts/context.service';
-import { assertName, isUri } from '../ngsi-ld/entity-input';
+import { assertName, geometryOf, isUri } from '../ngsi-ld/entity-input';
 import { observe } from '../ngsi-ld/entity-mutations';
-import { geometryProblem } from '../ngsi-ld/geometry';
 import type { JsonValue, StoredAttribute } from '../ngsi-ld/stored';
 import { type EntityOperation, EntityStore } from '../storage/entity-store';
 
@@ -89,11 +88,7 @@ export class ObservationIngest implements OnModuleInit {
         if (!isUri(attribute.value)) throw new Error(`relationship ${attribute.name} does not point at a URI`);
         instance.object = attribute.value;
       } else {
-        if (attribute.type === 'GeoProperty') {
-          const problem = geometryProblem(attribute.value);
-          if (problem) throw new Error(`${attribute.name} is not a valid geometry: ${problem}`);
-        }
-        instance.value = attribute.value as JsonValue;
+        instance.value = attribute.type === 'GeoProperty' ? geometryOf(attribute.name, attribute.value) : (attribute.value as JsonValue);
       }
       if (attribute.unitCode !== undefined) instance.unitCode = attribute.unitCode;
       stored[core.expandTerm(attribute.name)] = instance;

@@ -1,6 +1,6 @@
 import type { ActiveContext } from '../contexts/active-context';
 import { badRequest } from './errors';
-import { isGeometry, geometryProblem } from './geometry';
+import { QueryError, validateGeometry } from '../query';
 import type { AttributeType, JsonValue, StoredAttribute } from './stored';
 
 /**
@@ -151,7 +151,7 @@ export function parseInstance(name: string, raw: unknown, options: ParseOptions,
   if (depth > MAX_DEPTH) throw badRequest(`attribute "${name}" nests sub-attributes more than ${MAX_DEPTH} levels deep`);
   const stamp = { createdAt: options.now, modifiedAt: options.now };
   if (!isObject(raw)) return { type: 'Property', value: raw as JsonValue, ...stamp };
-  if (isGeometry(raw)) return { type: 'GeoProperty', value: raw as JsonValue, ...stamp };
+  if (isGeometry(raw)) return { type: 'GeoProperty', value: geometryOf(name, raw), ...stamp };
   const declared = raw['type'];
   let type: AttributeType;
   if (declared === undefined) {
@@ -230,12 +230,9 @@ function setValue(instance: StoredAttribute, name: string, raw: Record<string, u
     case 'Property':
       instance.value = value as JsonValue;
       return;
-    case 'GeoProperty': {
-      const problem = geometryProblem(value);
-      if (problem) throw badRequest(`"${name}" is not a valid GeoJSON geometry: ${problem}`);
-      instance.value = value as JsonValue;
+    case 'GeoProperty':
+      instance.value = geometryOf(name, value);
       return;
-    }
     case 'Relationship':
       if (isUri(value)) instance.object = value;
       else if (Array.isArray(value) && value.length > 0 && value.every(isUri)) instance.object = value;
@@ -272,6 +269,23 @@ function setValue(instance: StoredAttribute, name: string, raw: Record<string, u
         instance.vocab = value.map((v) => expandVocab(v, name, options.context));
       } else throw badRequest(`the vocab of "${name}" must be a term or a list of terms`);
       return;
+  }
+}
+
+const GEOMETRY_TYPES = new Set(['Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon', 'GeometryCollection']);
+
+/** Looks like a GeoJSON geometry (a concise GeoProperty): a geometry type and coordinates (or geometries). */
+export function isGeometry(value: unknown): boolean {
+  return isObject(value) && typeof value['type'] === 'string' && GEOMETRY_TYPES.has(value['type']) && ('coordinates' in value || 'geometries' in value);
+}
+
+/** A valid GeoJSON geometry, in canonical form; 400 saying what is wrong otherwise. */
+export function geometryOf(name: string, value: unknown): JsonValue {
+  try {
+    return validateGeometry(value) as unknown as JsonValue;
+  } catch (error) {
+    if (error instanceof QueryError) throw badRequest(`"${name}" is not a valid GeoJSON geometry: ${error.message}`);
+    throw error;
   }
 }
 

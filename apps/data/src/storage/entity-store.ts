@@ -248,6 +248,8 @@ export class EntityStore implements OnModuleInit {
     }
     if (deletes.length > 0) await client.query('DELETE FROM entity WHERE pk = ANY($1::bigint[])', [deletes.map(pkOf)]);
 
+    // Indexed 2-D and made valid (a self-intersecting polygon would fail GEOS at query time); the
+    // entity keeps the geometry as given.
     const geoChanged = [...inserts, ...updates].filter((change) => geometriesOf(change.before) !== geometriesOf(change.after));
     if (geoChanged.length > 0) {
       const pks = geoChanged.map(pkOf);
@@ -256,7 +258,7 @@ export class EntityStore implements OnModuleInit {
       if (geo.length > 0) {
         await client.query(
           `INSERT INTO entity_geo (entity_pk, attr, dataset_id, geom)
-           SELECT r.pk, r.attr, r.dataset_id, ST_SetSRID(ST_GeomFromGeoJSON(r.geom::text), 4326)
+           SELECT r.pk, r.attr, r.dataset_id, ST_MakeValid(ST_SetSRID(ST_Force2D(ST_GeomFromGeoJSON(r.geom::text)), 4326))
              FROM jsonb_to_recordset($1::jsonb) AS r(pk bigint, attr text, dataset_id text, geom jsonb)`,
           [JSON.stringify(geo)],
         );

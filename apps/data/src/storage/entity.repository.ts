@@ -38,6 +38,7 @@ export interface AttributeDetails {
 }
 
 const INVALID_REGULAR_EXPRESSION = '2201B';
+const INTERNAL_ERROR = 'XX000';
 
 /** Reads of current entity state: one entity, queries, and what discovery (/types, /attributes) reports. */
 @Injectable()
@@ -126,7 +127,10 @@ export class EntityRepository {
   }
 }
 
+/** Query errors PostgreSQL finds in what the client sent: a regular expression, a geometry GEOS refuses. */
 function translate(error: unknown): unknown {
-  if ((error as { code?: string }).code === INVALID_REGULAR_EXPRESSION) return badRequest(`invalid idPattern: ${(error as Error).message}`);
+  const { code, message } = error as { code?: string; message?: string };
+  if (code === INVALID_REGULAR_EXPRESSION) return badRequest(`invalid regular expression (idPattern or q pattern): ${message}`);
+  if (code === INTERNAL_ERROR && /GEOS|Topology/i.test(message ?? '')) return badRequest(`the geo-query's geometry cannot be evaluated: ${message}`);
   return error;
 }
