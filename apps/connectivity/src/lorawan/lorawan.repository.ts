@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PrismaClient } from '../prisma-client/client';
+import { type LorawanDevice, PrismaClient } from '../prisma-client/client';
 
 export interface FrameCounterState {
   lastFCnt: number;
@@ -41,6 +41,11 @@ export class LorawanRepository {
       create: { tenant, devEui, deviceId, lastFCnt: -1, devAddr: devAddr ?? null, joinedAt: at },
       update: { deviceId, lastFCnt: -1, lastEventId: null, devAddr: devAddr ?? null, joinedAt: at },
     });
+  }
+
+  /** The device's LoRaWAN state (its latest DevEUI if it had several). */
+  async findByDevice(tenant: string, deviceId: string): Promise<LorawanDevice | null> {
+    return this.prisma.lorawanDevice.findFirst({ where: { tenant, deviceId }, orderBy: { updatedAt: 'desc' } });
   }
 
   async recordStatus(

@@ -13,7 +13,8 @@ import type { ConnectivityConfig } from '../config';
 import { LimitsService } from '../limits/limits.service';
 import { ConnectivityMetrics, type RejectionReason } from '../metrics/connectivity-metrics';
 import { DeviceAuthenticator, isAccepting } from '../registry/device-authenticator';
-import type { RegisteredDevice } from '../registry/registry.repository';
+import { type RegistryChange, RegistryChanges } from '../registry/registry-changes';
+import { type RegisteredDevice, RegistryRepository } from '../registry/registry.repository';
 import { DeviceStatusService } from '../status/device-status.service';
 import { UplinkService } from '../uplinks/uplink.service';
 import {
@@ -30,6 +31,8 @@ import { parseTwinReport } from './twin-report';
 export interface MqttSession {
   identity: DeviceIdentity;
   device: RegisteredDevice;
+  /** The credential whose token opened the session (its revocation closes it). */
+  credentialId: string;
   connectedAt: Date;
 }
 
@@ -76,6 +79,8 @@ export class MqttServer implements OnModuleInit {
   private readonly server: Server;
   private readonly sessions = new WeakMap<Client, MqttSession>();
   private readonly timedOut = new WeakSet<Client>();
+  /** Connected clients, by `<tenant>/<deviceId>`. */
+  private readonly clients = new Map<string, Client>();
   /** Clients subscribed to their commands, by `<tenant>/<deviceId>`. */
   private readonly commandSubscribers = new Map<string, Client>();
   commandHooks: CommandHooks | undefined;
@@ -91,6 +96,8 @@ export class MqttServer implements OnModuleInit {
     private readonly metrics: ConnectivityMetrics,
     private readonly status: DeviceStatusService,
     private readonly limits: LimitsService,
+    private readonly registry: RegistryRepository,
+    private readonly registryChanges: RegistryChanges,
   ) {
     this.broker = new Aedes({
       id: `connectivity-${config.replicaId}`,
@@ -122,6 +129,7 @@ export class MqttServer implements OnModuleInit {
       const session = this.sessions.get(client);
       if (!session) return;
       const address = (client.conn as Partial<Socket>).remoteAddress ?? null;
+      this.clients.set(identityKey(session.identity), client);
       this.status.sessionOpened(session.identity.tenant, session.identity.deviceId, session.connectedAt, address);
     });
     this.broker.on('keepaliveTimeout', (client) => this.timedOut.add(client));
@@ -135,7 +143,9 @@ export class MqttServer implements OnModuleInit {
       const session = this.sessions.get(client);
       if (!session) return;
       this.sessions.delete(client);
-      if (this.commandSubscribers.get(identityKey(session.identity)) === client) this.commandSubscribers.delete(identityKey(session.identity));
+      const key = identityKey(session.identity);
+      if (this.clients.get(key) === client) this.clients.delete(key);
+      if (this.commandSubscribers.get(key) === client) this.commandSubscribers.delete(key);
       this.limits.releaseSession(session.identity.tenant);
       const reason = this.timedOut.has(client) ? 'keepalive-timeout' : 'disconnected';
       this.status.sessionClosed(session.identity.tenant, session.identity.deviceId, session.connectedAt, reason);
@@ -147,6 +157,7 @@ export class MqttServer implements OnModuleInit {
   }
 
   onModuleInit(): void {
+    this.registryChanges.subscribe((change) => void this.onRegistryChange(change));
     this.lifecycle.addWorker({
       name: 'mqtt-server',
       start: () => this.start(),
@@ -208,6 +219,30 @@ export class MqttServer implements OnModuleInit {
     this.logger.info('MQTT server closed');
   }
 
+  /** A live session follows its device's registry record: new limits apply, a suspension or a revoked token closes it. */
+  private async onRegistryChange(change: RegistryChange): Promise<void> {
+    const client = this.clients.get(identityKey(change));
+    const session = client && this.sessions.get(client);
+    if (!client || !session) return;
+    if (change.kind === 'credential-revoked') {
+      if (change.credentialId === session.credentialId) this.closeSession(client, 'bad-token', 'its credential was revoked');
+      return;
+    }
+    try {
+      const device = await this.registry.findDevice(change.tenant, change.deviceId);
+      if (!device || !isAccepting(device)) return this.closeSession(client, 'device-not-active', device ? `the device is ${device.state}` : 'the device was deleted');
+      session.device = device;
+    } catch (error) {
+      this.logger.warn({ err: error, device: client.id }, 'registry change not applied to the live session');
+    }
+  }
+
+  private closeSession(client: Client, reason: RejectionReason, detail: string): void {
+    this.metrics.rejected('mqtt', reason);
+    this.logger.info({ device: client.id, reason: detail }, 'MQTT session closed by a registry change');
+    client.close();
+  }
+
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
     if (this.stopping) throw connectRefusal('broker-unavailable', 3 as AuthErrorCode);
     const identity = parseDeviceIdentity(username);
@@ -225,7 +260,7 @@ export class MqttServer implements OnModuleInit {
       this.logger.warn({ device: username, detail: overQuota.detail }, 'MQTT connection refused: tenant session quota');
       throw connectRefusal(overQuota.reason, 3 as AuthErrorCode);
     }
-    this.sessions.set(client, { identity, device: outcome.device, connectedAt: new Date() });
+    this.sessions.set(client, { identity, device: outcome.device, credentialId: outcome.credentialId, connectedAt: new Date() });
   }
 
   private refuse(reason: RejectionReason, returnCode: AuthErrorCode): AuthenticateError {

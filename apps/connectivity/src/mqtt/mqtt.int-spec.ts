@@ -141,6 +141,25 @@ describe('MQTT server', () => {
     expect(await refusalCode(service.mqttUrl, revoked)).toBe(4);
   });
 
+  it('closes a live session at once when its device is suspended or its token revoked', async () => {
+    const [suspended, revoked, bystander] = [await devices.register('alpha'), await devices.register('alpha'), await devices.register('alpha')];
+    const calm = await connectMqtt(service.mqttUrl, bystander);
+    const first = await connectMqtt(service.mqttUrl, suspended);
+    const firstClosed = mqttClosed(first);
+    await devices.changeDevice('alpha', suspended.deviceId, { state: 'suspended' });
+    await firstClosed;
+    first.end(true);
+    const second = await connectMqtt(service.mqttUrl, revoked);
+    const secondClosed = mqttClosed(second);
+    await devices.revoke(revoked);
+    await secondClosed;
+    second.end(true);
+    expect(await refusalCode(service.mqttUrl, suspended)).toBe(5);
+    expect(await refusalCode(service.mqttUrl, revoked)).toBe(4);
+    await calm.publishAsync(bystander.topic('up'), 'unaffected', { qos: 1 });
+    await calm.endAsync();
+  });
+
   it('closes a session that publishes outside its own prefix or too much, and other devices carry on', async () => {
     const [intruder, bystander] = [await devices.register('alpha'), await devices.register('alpha')];
     const other = await connectMqtt(service.mqttUrl, bystander);

@@ -5,6 +5,7 @@ import { KAFKA, messagingLogger, SERVICE_CONFIG, SERVICE_LOGGER, ServiceLifecycl
 import type { Kafka } from 'kafkajs';
 import type { ConnectivityConfig } from '../config';
 import { DeviceAuthenticator } from './device-authenticator';
+import { RegistryChanges } from './registry-changes';
 import { RegistryRepository } from './registry.repository';
 
 /**
@@ -24,6 +25,7 @@ export class RegistryConsumer implements OnModuleInit {
     private readonly lifecycle: ServiceLifecycle,
     private readonly registry: RegistryRepository,
     private readonly authenticator: DeviceAuthenticator,
+    private readonly changes: RegistryChanges,
   ) {
     this.consumer = new EventConsumer({
       kafka,
@@ -32,12 +34,19 @@ export class RegistryConsumer implements OnModuleInit {
       ...config.consumers,
       subscriptions: {
         'devices.device.changed.v1': async (events) => {
-          for (const event of events) await this.registry.applyDeviceSnapshot(event.tenant, event.payload);
+          for (const event of events) {
+            await this.registry.applyDeviceSnapshot(event.tenant, event.payload);
+            this.changes.publish({ kind: 'device', tenant: event.tenant, deviceId: event.payload.deviceId });
+          }
         },
         'devices.credentials.changed.v1': async (events) => {
           for (const event of events) {
+            const { deviceId, credentialId } = event.payload;
             await this.registry.applyCredential(event.tenant, event.payload);
-            this.authenticator.forget(event.payload.credentialId);
+            this.authenticator.forget(credentialId);
+            if (event.payload.change === 'revoked') {
+              this.changes.publish({ kind: 'credential-revoked', tenant: event.tenant, deviceId, credentialId });
+            }
           }
         },
       },

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { SERVICE_CONFIG } from '@urbis/runtime';
 import type { ConnectivityConfig } from '../config';
 import { DeviceAuthenticator } from './device-authenticator';
+import { RegistryChanges } from './registry-changes';
 import { RegistryConsumer } from './registry-consumer';
 import { RegistryRepository } from './registry.repository';
 
@@ -10,6 +11,7 @@ import { RegistryRepository } from './registry.repository';
   providers: [
     RegistryRepository,
     RegistryConsumer,
+    RegistryChanges,
     {
       provide: DeviceAuthenticator,
       inject: [RegistryRepository, SERVICE_CONFIG],
@@ -17,6 +19,6 @@ import { RegistryRepository } from './registry.repository';
         new DeviceAuthenticator(registry, { cacheTtlMs: config.deviceAuth.cacheTtlSeconds * 1000 }),
     },
   ],
-  exports: [RegistryRepository, DeviceAuthenticator],
+  exports: [RegistryRepository, DeviceAuthenticator, RegistryChanges],
 })
 export class RegistryModule {}

@@ -1,6 +1,6 @@
 import { connectMqtt, EventReader } from '@urbis/testing';
 import { Socket } from 'node:net';
-import { chirpstackUp } from '../lorawan/network-server-fixtures.test-helpers';
+import { chirpstackStatus, chirpstackUp } from '../lorawan/network-server-fixtures.test-helpers';
 import {
   DevicesServiceDouble,
   type Infrastructure,
@@ -151,6 +151,26 @@ describe('device status and sessions', () => {
     expect(status.linkQuality.map((sample) => sample.gatewayId)).toEqual(['gw-strong-2', 'gw-strong-1']);
     expect(status.linkQuality[0]?.rssi).toBe(-80);
     expect(status.linkQuality[0]?.gateways.map((gateway) => gateway.gatewayId).sort()).toEqual(['gw-strong-2', 'gw-weak']);
+
+    // The network server's status event (battery, margin) is kept with the frame counter.
+    const reported = await fetch(`${service.url}/lorawan/v1/alpha/chirpstack?event=status`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' },
+      body: JSON.stringify(chirpstackStatus(devEui)),
+    });
+    expect(reported.status).toBe(202);
+    const lorawan = await get(`devices/${device.deviceId}/lorawan`);
+    expect(lorawan.status).toBe(200);
+    expect(await lorawan.json()).toEqual({
+      deviceId: device.deviceId,
+      devEui,
+      lastFCnt: 2,
+      batteryLevel: 75.5,
+      margin: 7,
+      externalPower: false,
+      statusAt: '2026-11-22T03:05:00.000Z',
+    });
+    expect((await get('devices/nobody/lorawan')).status).toBe(404);
   });
 
   it('paginates sessions and keeps tenants apart', async () => {
