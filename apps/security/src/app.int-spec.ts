@@ -8,5 +8,6 @@ describeServiceBoot({
   service: 'security',
   start: (env) => startServiceForTest(AppModule, configSchema, env),
   topics: provisionedTopics(),
-  workers: ['outbox-relay'],
+  workers: ['outbox-relay', 'audit-ledger', 'ledger-checkpoints'],
+  tables: ['audit_record', 'ledger_checkpoint'],
 });

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
-import { DatabaseModule, OutboxRelayModule } from '@urbis/runtime';
+import { DatabaseModule } from '@urbis/runtime';
+import { OutboxModule } from './common/outbox.module';
+import { LedgerModule } from './ledger/ledger.module';
 import { PrismaClient } from './prisma-client/client';
 
-/** Policies, the audit ledger and security incidents. Features come as modules. */
+/** Who may do what: the tamper-evident audit ledger, data-access policies, incidents and their response. */
 @Module({
-  imports: [DatabaseModule.forPrisma(PrismaClient), OutboxRelayModule.forRoot()],
+  imports: [DatabaseModule.forPrisma(PrismaClient), OutboxModule, LedgerModule],
 })
 export class AppModule {}
