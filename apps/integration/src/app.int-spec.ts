@@ -8,6 +8,20 @@ describeServiceBoot({
   service: 'integration',
   start: (env) => startServiceForTest(AppModule, configSchema, env),
   topics: provisionedTopics(),
-  workers: ['outbox-relay', 'delivery-dispatcher', 'notifications-consumer', 'platform-events-consumer'],
-  tables: ['delivery', 'delivery_attempt', 'destination_policy', 'endpoint', 'webhook', 'webhook_secret'],
+  workers: [
+    'outbox-relay',
+    'delivery-dispatcher',
+    'notifications-consumer',
+    'platform-events-consumer',
+    'connector-supervisor',
+  ],
+  tables: [
+    'delivery',
+    'delivery_attempt',
+    'destination_policy',
+    'endpoint',
+    'webhook',
+    'webhook_secret',
+    'connector',
+  ],
 });

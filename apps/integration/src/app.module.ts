@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule } from '@urbis/runtime';
 import { OutboxModule } from './common/outbox.module';
+import { ConnectorsModule } from './connectors/connectors.module';
 import { DeliveryModule } from './delivery/delivery.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { PrismaClient } from './prisma-client/client';
@@ -14,6 +15,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     OutboundModule,
     DeliveryModule,
     WebhooksModule,
+    ConnectorsModule,
   ],
 })
 export class AppModule {}

@@ -1,5 +1,6 @@
 import { integer, serviceConfigSchema } from '@urbis/runtime';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 
 const ratio = z.coerce.number().min(0).max(1);
@@ -35,6 +36,12 @@ export const configSchema = serviceConfigSchema(
     WEBHOOK_SECRET_OVERLAP_SECONDS: integer(0, 30 * 24 * 3600).default(24 * 3600),
     JSONATA_TIMEOUT_MS: integer(1, 10_000).default(100),
     JSONATA_MAX_DEPTH: integer(10, 10_000).default(200),
+    CONNECTOR_TICK_MS: integer(50, 60_000).default(1000),
+    CONNECTOR_LEASE_MS: integer(1000, 600_000).default(15_000),
+    CONNECTOR_RECONNECT_INITIAL_MS: integer(10, 60_000).default(500),
+    CONNECTOR_RECONNECT_MAX_MS: integer(10, 3_600_000).default(30_000),
+    CONNECTOR_MAX_OBSERVATIONS: integer(1, 100_000).default(1000),
+    OPCUA_PKI_DIR: name.default(path.join(tmpdir(), 'urbis-integration-opcua-pki')),
   },
   (env) => ({
     instanceId: env.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
@@ -67,6 +74,13 @@ export const configSchema = serviceConfigSchema(
     webhooks: {
       consumerGroup: env.WEBHOOKS_CONSUMER_GROUP,
       secretOverlapSeconds: env.WEBHOOK_SECRET_OVERLAP_SECONDS,
+    },
+    connectors: {
+      tickMs: env.CONNECTOR_TICK_MS,
+      leaseMs: env.CONNECTOR_LEASE_MS,
+      reconnect: { initialMs: env.CONNECTOR_RECONNECT_INITIAL_MS, maxMs: env.CONNECTOR_RECONNECT_MAX_MS },
+      maxObservations: env.CONNECTOR_MAX_OBSERVATIONS,
+      opcuaPkiDir: env.OPCUA_PKI_DIR,
     },
     jsonata: { timeoutMs: env.JSONATA_TIMEOUT_MS, maxDepth: env.JSONATA_MAX_DEPTH, maxSequence: 10_000 },
   }),
