@@ -32,7 +32,7 @@ describe('NGSI-LD entities (clauses 5.6, 5.7, 6.4 - 6.7)', () => {
       expect(read.body).toEqual({
         id,
         type: 'OffStreetParking',
-        availableSpotNumber: { type: 'Property', value: 121, observedAt: '2026-11-30T10:00:00.000Z' },
+        availableSpotNumber: { type: 'Property', value: 121, observedAt: '2026-11-30T10:00:00Z' },
       });
     });
 
@@ -110,16 +110,13 @@ describe('NGSI-LD entities (clauses 5.6, 5.7, 6.4 - 6.7)', () => {
       };
       expect((await create(entity)).status).toBe(201);
       const normalized = await retrieve(id);
-      expect(normalized.body).toEqual({
-        ...entity,
-        status: { ...entity.status, observedAt: '2026-11-30T10:00:00.000Z' },
-      });
+      expect(normalized.body).toEqual(entity);
 
       const concise = await retrieve(id, '?options=concise');
       expect(concise.body).toMatchObject({
         id,
         type: 'Streetlight',
-        status: { value: 'ok', observedAt: '2026-11-30T10:00:00.000Z', reliability: 0.9 },
+        status: { value: 'ok', observedAt: '2026-11-30T10:00:00Z', reliability: 0.9 },
         power: { value: 35.5, unitCode: 'WTT' },
         refStreet: { object: 'urn:ngsi-ld:Street:gran-via', objectType: 'Street' },
         name: { languageMap: { en: 'Lamp 7', es: 'Farola 7' } },
@@ -230,7 +227,7 @@ describe('NGSI-LD entities (clauses 5.6, 5.7, 6.4 - 6.7)', () => {
       expect((await retrieve(id, '?options=keyValues')).body).toEqual({ id, type: 'Parking', free: 4 });
       expect((await broker.call('PATCH', url, { body: { free: { value: 5, observedAt: '2026-11-30T12:00:00Z' }, total: 10, free2: null } })).status).toBe(204);
       expect((await broker.call('PATCH', url, { body: { total: 'urn:ngsi-ld:null' } })).status).toBe(204);
-      expect((await retrieve(id)).body).toEqual({ id, type: 'Parking', free: { type: 'Property', value: 5, observedAt: '2026-11-30T12:00:00.000Z' } });
+      expect((await retrieve(id)).body).toEqual({ id, type: 'Parking', free: { type: 'Property', value: 5, observedAt: '2026-11-30T12:00:00Z' } });
       expect((await broker.call('PUT', url, { body: { id: 'urn:ngsi-ld:Parking:other', type: 'Parking' } })).status).toBe(400);
       expect((await broker.call('DELETE', url)).status).toBe(204);
       expect((await broker.call('DELETE', url)).status).toBe(404);

@@ -8,6 +8,7 @@ import type { DataConfig } from '../config';
 import { ContextService } from '../contexts/context.service';
 import { assertName, geometryOf, isUri } from '../ngsi-ld/entity-input';
 import { observe } from '../ngsi-ld/entity-mutations';
+import { NgsiLdError } from '../ngsi-ld/errors';
 import type { JsonValue, StoredAttribute } from '../ngsi-ld/stored';
 import { type EntityOperation, EntityStore } from '../storage/entity-store';
 
@@ -59,7 +60,7 @@ export class ObservationIngest implements OnModuleInit {
       try {
         operations.set(event.id, this.operationOf(event));
       } catch (error) {
-        rejected.push({ event, reason: error instanceof Error ? error.message : String(error) });
+        rejected.push({ event, reason: error instanceof NgsiLdError ? error.problem.detail ?? error.message : error instanceof Error ? error.message : String(error) });
       }
     }
     const outcomes = await this.store.applyBatch(async (tx) => {
@@ -83,7 +84,7 @@ export class ObservationIngest implements OnModuleInit {
     const stored: Record<string, StoredAttribute> = {};
     for (const attribute of attributes) {
       assertName(attribute.name, 'attribute name');
-      const instance: StoredAttribute = { type: attribute.type, createdAt: now, modifiedAt: now, observedAt: new Date(attribute.observedAt ?? observedAt).toISOString() };
+      const instance: StoredAttribute = { type: attribute.type, createdAt: now, modifiedAt: now, observedAt: attribute.observedAt ?? observedAt };
       if (attribute.type === 'Relationship') {
         if (!isUri(attribute.value)) throw new Error(`relationship ${attribute.name} does not point at a URI`);
         instance.object = attribute.value;

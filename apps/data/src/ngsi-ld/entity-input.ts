@@ -177,7 +177,7 @@ export function parseInstance(name: string, raw: unknown, options: ParseOptions,
         break;
       case 'observedAt':
         if (!isDateTime(value)) throw badRequest(`observedAt of "${name}" must be a date-time (ISO 8601), not ${JSON.stringify(value)}`);
-        instance.observedAt = new Date(value).toISOString();
+        instance.observedAt = value;
         break;
       case 'unitCode':
         if (typeof value !== 'string' || value === '') throw badRequest(`unitCode of "${name}" must be a non-empty string`);

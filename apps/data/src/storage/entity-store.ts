@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
 import type { DataConfig } from '../config';
 import type { Mutation } from '../ngsi-ld/entity-mutations';
-import type { StoredAttribute, StoredEntity } from '../ngsi-ld/stored';
+import { type StoredAttribute, type StoredEntity, subAttributesOf } from '../ngsi-ld/stored';
 import { ENTITY_COLUMNS, type EntityRow, toStoredEntity } from './entity-rows';
 
 /** One entity's change in a committed batch: what the change hooks see. */
@@ -207,7 +207,7 @@ export class EntityStore implements OnModuleInit {
       const before = original.get(key) ?? null;
       if (after === before) continue;
       const { tenant } = keys.get(key) as { tenant: string };
-      changes.push({ tenant, before, after, attributes: changedAttributes(before, after, now), at: now });
+      changes.push({ tenant, before, after, attributes: stampChanges(before, after, now), at: now });
     }
     if (changes.length === 0) return outcomes;
     await this.write(client, changes, pks);
@@ -308,15 +308,40 @@ function geoRowsOf(pk: string, entity: StoredEntity) {
   return geoInstances(entity).map(([iri, instance]) => ({ pk, attr: iri, dataset_id: instance.datasetId ?? '', geom: instance.value }));
 }
 
-/** Attribute IRIs with an instance written at `now` or removed by the change. */
-function changedAttributes(before: StoredEntity | null, after: StoredEntity | null, now: string): string[] {
+/**
+ * Stamps what the change wrote with the batch's time and names the attributes it changed.
+ * Mutations keep what they leave alone by reference, so a new object is a written instance:
+ * its modifiedAt is now, its createdAt kept from the instance it replaced (same datasetId).
+ */
+function stampChanges(before: StoredEntity | null, after: StoredEntity | null, now: string): string[] {
   const changed = new Set<string>();
-  for (const [iri, instances] of Object.entries(after?.attrs ?? {})) if (instances.some((instance) => instance.modifiedAt === now)) changed.add(iri);
+  if (after) {
+    if (!before) after.createdAt = now;
+    after.modifiedAt = now;
+    for (const [iri, instances] of Object.entries(after.attrs)) {
+      const previous = before?.attrs[iri] ?? [];
+      for (const instance of instances) {
+        if (previous.includes(instance)) continue;
+        const replaced = previous.find((candidate) => (candidate.datasetId ?? '') === (instance.datasetId ?? ''));
+        stampInstance(instance, replaced, now);
+        changed.add(iri);
+      }
+    }
+  }
   for (const [iri, instances] of Object.entries(before?.attrs ?? {})) {
     const remaining = after?.attrs[iri] ?? [];
     if (instances.some((instance) => !remaining.some((kept) => (kept.datasetId ?? '') === (instance.datasetId ?? '')))) changed.add(iri);
   }
   return [...changed];
+}
+
+function stampInstance(instance: StoredAttribute, replaced: StoredAttribute | undefined, now: string): void {
+  instance.createdAt = replaced?.createdAt ?? now;
+  instance.modifiedAt = now;
+  for (const [iri, sub] of subAttributesOf(instance)) {
+    const previous = replaced?.[iri] as StoredAttribute | undefined;
+    if (sub !== previous && typeof sub === 'object' && sub !== null) stampInstance(sub, previous, now);
+  }
 }
 
 /** History rows: every instance written by the change, and a deletion row for every instance it removed. */
