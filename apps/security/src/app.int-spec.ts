@@ -9,5 +9,5 @@ describeServiceBoot({
   start: (env) => startServiceForTest(AppModule, configSchema, env),
   topics: provisionedTopics(),
   workers: ['outbox-relay', 'audit-ledger', 'ledger-checkpoints'],
-  tables: ['audit_record', 'ledger_checkpoint'],
+  tables: ['audit_record', 'ledger_checkpoint', 'data_access_policy'],
 });
