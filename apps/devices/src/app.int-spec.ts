@@ -23,7 +23,10 @@ describeServiceBoot({
 
 describe('devices configuration', () => {
   it('names its own bad variables too', async () => {
-    const result = await runServiceMain('devices', { JSONATA_TIMEOUT_MS: '0', COMMAND_SWEEP_INTERVAL_MS: 'soon' });
+    const result = await runServiceMain('devices', {
+      JSONATA_TIMEOUT_MS: '0',
+      COMMAND_SWEEP_INTERVAL_MS: 'soon',
+    });
     expect(result.code).toBe(1);
     for (const variable of ['JSONATA_TIMEOUT_MS', 'COMMAND_SWEEP_INTERVAL_MS']) {
       expect(result.stderr).toMatch(new RegExp(`^\\s+${variable}: `, 'm'));

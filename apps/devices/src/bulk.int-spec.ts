@@ -86,10 +86,13 @@ describe('bulk provisioning', () => {
     expect(body.results[2].reason).toMatch(/^id: device id/);
     expect(body.results[3].reason).toBe('a device is a JSON object');
     expect(body.results[4].reason).toMatch(/exactly one of profileId and profile/);
+    // Behind the ~20,000 events of the first test in the outbox (relayed in order): a long wait on a busy machine.
     await h.reader.waitFor(
       (m) =>
         m.topic === 'devices.lifecycle.changed.v1' &&
         (m.value['payload'] as { externalId?: string }).externalId === 'J-1',
+      1,
+      90_000,
     );
   });
 

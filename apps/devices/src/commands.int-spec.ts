@@ -1,9 +1,14 @@
 // Commands through HTTP with real tokens: requested on Kafka for connectivity, advanced by its
 // responses, expired when nobody delivers them in time.
 import { createEvent } from '@urbis/contracts';
+import { until } from '@urbis/testing';
 import type { JsonValue } from './common/json';
 import { OBSERVATION_FIXTURES } from './codecs/__fixtures__/smart-data-models';
-import { type DevicesHarness, startDevicesHarness } from './test-support/harness.test-helpers';
+import {
+  type DevicesHarness,
+  provisionDevices,
+  startDevicesHarness,
+} from './test-support/harness.test-helpers';
 
 jest.setTimeout(120_000);
 
@@ -33,33 +38,20 @@ describe('device commands', () => {
   const statusOf = async (deviceId: string, id: string) =>
     (await h.call('auditor', 'GET', `/devices/v1/devices/${deviceId}/commands/${id}`)).body;
 
-  const eventually = async (deviceId: string, id: string, status: string) => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const body = await statusOf(deviceId, id);
-      if (body['status'] === status) return body;
-      if (Date.now() > deadline)
-        throw new Error(`command ${id} is ${String(body['status'])}, never became ${status}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
+  const eventually = async (deviceId: string, id: string, status: string) =>
+    until(
+      () => statusOf(deviceId, id),
+      (body) => body['status'] === status,
+      { timeoutMs: 15_000, everyMs: 100, what: `command ${id} to become ${status}` },
+    );
 
   beforeAll(async () => {
     h = await startDevicesHarness({ COMMAND_SWEEP_INTERVAL_MS: '200' });
-    const profile = await h.call(
-      'tenantAdmin',
-      'POST',
-      '/devices/v1/profiles',
-      OBSERVATION_FIXTURES[5].profile,
-    );
-    for (const id of ['lamp-1', 'lamp-2']) {
-      await h.call('operator', 'POST', '/devices/v1/devices', { id, profileId: profile.body['id'] });
-    }
-    await h.call('operator', 'POST', '/devices/v1/devices/lamp-1/lifecycle', { to: 'active' });
+    await provisionDevices(h, OBSERVATION_FIXTURES[5].profile, ['lamp-1', 'lamp-2'], ['lamp-1']);
   });
   afterAll(() => h?.stop());
 
-  it('refuses commands to unknown, inactive devices and bad commands', async () => {
+  it('refuses commands to unknown, provisioned and suspended devices, and bad commands', async () => {
     expect(
       (await h.call('operator', 'POST', '/devices/v1/devices/nope/commands', { name: 'dim' })).body,
     ).toMatchObject({
@@ -73,6 +65,14 @@ describe('device commands', () => {
       code: 'device-not-active',
       state: 'provisioned',
     });
+    for (const to of ['active', 'suspended']) {
+      await h.call('operator', 'POST', '/devices/v1/devices/lamp-2/lifecycle', { to });
+    }
+    expect(
+      (await h.call('operator', 'POST', '/devices/v1/devices/lamp-2/commands', { name: 'dim' })).body,
+    ).toMatchObject({ status: 409, code: 'device-not-active', state: 'suspended' });
+    // Nothing was left behind: lamp-2 has no command at all.
+    expect((await h.call('auditor', 'GET', '/devices/v1/devices/lamp-2/commands')).body['items']).toEqual([]);
     const bad = await h.call('operator', 'POST', '/devices/v1/devices/lamp-1/commands', {
       name: '1x',
       ttlSeconds: 0,

@@ -1,6 +1,7 @@
 // A firmware campaign through HTTP with real tokens: waves notified by commands on Kafka,
 // devices reporting progress in their twins, a reboot mid-update, a pause on failures, a
 // resume, the next wave, and a rollback.
+import { until } from '@urbis/testing';
 import { OBSERVATION_FIXTURES } from './codecs/__fixtures__/smart-data-models';
 import { type DevicesHarness, startDevicesHarness } from './test-support/harness.test-helpers';
 
@@ -41,15 +42,8 @@ describe('firmware campaigns', () => {
     (await h.call('auditor', 'GET', `/devices/v1/firmware/campaigns/${id}/devices?limit=100`)).body[
       'items'
     ] as DeviceRow[];
-  const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-  };
+  const eventually = <T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> =>
+    until(read, done, { timeoutMs: 20_000, everyMs: 150, what });
 
   beforeAll(async () => {
     h = await startDevicesHarness({ FIRMWARE_TICK_INTERVAL_MS: '200', COMMAND_SWEEP_INTERVAL_MS: '200' });
@@ -157,12 +151,12 @@ describe('firmware campaigns', () => {
 
     // Both succeed: the campaign advances to wave 2 (50%).
     for (const device of wave(0)) await report(device, { version: '2.0.0' });
-    await until(
+    await eventually(
       () => campaign(id),
       (c) => c.currentWave === 1,
       'wave 2',
     );
-    const second = await until(
+    const second = await eventually(
       () => devices(id),
       (rows) => rows.filter((d) => d.wave === 1).every((d) => d.status === 'notified'),
       'wave 2 notified',
@@ -172,13 +166,13 @@ describe('firmware campaigns', () => {
     // One device starts downloading, then reboots (reports its old version): it is notified again.
     const [rebooter, ...others] = wave(1);
     await report(rebooter, { version: '1.0.0', state: 'downloading' });
-    await until(
+    await eventually(
       () => devices(id),
       (rows) => rows.find((d) => d.deviceId === rebooter)?.status === 'downloading',
       'downloading',
     );
     await report(rebooter, { version: '1.0.0' });
-    const resumed = await until(
+    const resumed = await eventually(
       () => devices(id),
       (rows) => (rows.find((d) => d.deviceId === rebooter)?.attempts ?? 0) === 2,
       'a second notification',
@@ -189,7 +183,7 @@ describe('firmware campaigns', () => {
     // Four of eight fail: at the 50% failure threshold the campaign pauses.
     for (const device of others.slice(0, 4))
       await report(device, { version: '1.0.0', state: 'failed', error: 'flash write error' });
-    const paused = await until(
+    const paused = await eventually(
       () => campaign(id),
       (c) => c.status === 'paused',
       'the pause',
@@ -208,7 +202,7 @@ describe('firmware campaigns', () => {
     expect(resume.body).toMatchObject({ status: 'running' });
     expect(resume.body['progress']).toMatchObject({ waves: [{}, { counts: { failed: 0 } }, {}] });
     for (const device of others) await report(device, { version: '2.0.0' });
-    const third = await until(
+    const third = await eventually(
       () => campaign(id),
       (c) => c.currentWave === 2,
       'wave 3',
@@ -220,7 +214,7 @@ describe('firmware campaigns', () => {
     const rollback = await h.call('operator', 'POST', `/devices/v1/firmware/campaigns/${id}/rollback`);
     expect(rollback.body).toMatchObject({ status: 'rolling_back' });
     for (const device of all.map((d) => d.deviceId)) await report(device, { version: '1.0.0' });
-    const done = await until(
+    const done = await eventually(
       () => campaign(id),
       (c) => c.status === 'rolled_back',
       'the rollback',

@@ -13,7 +13,11 @@ import {
   until,
 } from '@urbis/testing';
 import { OBSERVATION_FIXTURES } from './codecs/__fixtures__/smart-data-models';
-import { type DevicesHarness, startDevicesHarness } from './test-support/harness.test-helpers';
+import {
+  type DevicesHarness,
+  provisionDevices,
+  startDevicesHarness,
+} from './test-support/harness.test-helpers';
 
 const twinReport = (deviceId: string, state: PayloadOf<'connectivity.twin.reported.v1'>['state']) =>
   createEvent('connectivity.twin.reported.v1', {
@@ -35,16 +39,7 @@ describe('device twin', () => {
 
   beforeAll(async () => {
     h = await startDevicesHarness();
-    const profile = await h.call(
-      'tenantAdmin',
-      'POST',
-      '/devices/v1/profiles',
-      OBSERVATION_FIXTURES[5].profile,
-    );
-    for (const id of ['lamp-1', 'lamp-2']) {
-      await h.call('operator', 'POST', '/devices/v1/devices', { id, profileId: profile.body['id'] });
-    }
-    await h.call('operator', 'POST', '/devices/v1/devices/lamp-1/lifecycle', { to: 'active' });
+    await provisionDevices(h, OBSERVATION_FIXTURES[5].profile, ['lamp-1', 'lamp-2'], ['lamp-1']);
   });
   afterAll(() => h?.stop());
 
@@ -140,7 +135,10 @@ describe('device twin', () => {
     );
     expect(dead.headers['dlq-reason']).toContain('unknown device no-such-lamp');
 
-    const broken = { ...twinReport('lamp-1', {}), payload: { ...twinReport('lamp-1', {}).payload, state: [1, 2, 3] } };
+    const broken = {
+      ...twinReport('lamp-1', {}),
+      payload: { ...twinReport('lamp-1', {}).payload, state: [1, 2, 3] },
+    };
     await h.publishRaw('connectivity.twin.reported.v1', 'alpha/lamp-1', JSON.stringify(broken));
     const [invalid] = await h.reader.waitFor(
       (m) => m.topic === 'connectivity.twin.reported.v1.dlq' && (m.value as { id: string }).id === broken.id,
@@ -195,10 +193,17 @@ describe('device twin', () => {
       );
       if (!device) throw new Error('unreachable');
       device.on('message', (topic, payload) => {
-        const command = JSON.parse(payload.toString()) as { name: string; params: { state: Record<string, unknown> } };
+        const command = JSON.parse(payload.toString()) as {
+          name: string;
+          params: { state: Record<string, unknown> };
+        };
         if (command.name !== 'twin.desired') return;
         // The lamp applies the desired state, reports it, and answers the command.
-        device.publish('urbis/alpha/devices/lamp-3/twin/reported', JSON.stringify({ state: command.params.state }), { qos: 1 });
+        device.publish(
+          'urbis/alpha/devices/lamp-3/twin/reported',
+          JSON.stringify({ state: command.params.state }),
+          { qos: 1 },
+        );
         device.publish(`${topic}/response`, JSON.stringify({ outcome: 'succeeded' }), { qos: 1 });
       });
       await device.subscribeAsync('urbis/alpha/devices/lamp-3/commands/+', { qos: 1 });
@@ -218,7 +223,8 @@ describe('device twin', () => {
         delta: {},
       });
       const command = await until(
-        () => h.call('auditor', 'GET', `/devices/v1/devices/lamp-3/commands/${String(set.body['commandId'])}`),
+        () =>
+          h.call('auditor', 'GET', `/devices/v1/devices/lamp-3/commands/${String(set.body['commandId'])}`),
         (read) => read.body['status'] === 'succeeded',
         { timeoutMs: 30_000, everyMs: 200, what: 'the twin.desired command to succeed' },
       );

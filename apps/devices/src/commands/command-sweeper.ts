@@ -1,36 +1,21 @@
 import type { Logger } from '@urbis/observability';
-import type { ManagedWorker } from '@urbis/runtime';
+import { PeriodicWorker } from '../common/periodic-worker';
 import type { CommandsRepository } from './commands.repository';
 
 /**
  * Keeps command statuses true to time: `queued` → `sent` once the outbox published the request,
  * and `queued`/`sent` → `expired` once the TTL ran out without a delivery. One pass per interval.
  */
-export class CommandSweeper implements ManagedWorker {
-  readonly name = 'command-sweeper';
-  private timer?: NodeJS.Timeout;
-  private pass?: Promise<void>;
-  private running = false;
-
+export class CommandSweeper extends PeriodicWorker {
   constructor(
     private readonly commands: CommandsRepository,
-    private readonly intervalMs: number,
-    private readonly logger: Logger,
-  ) {}
-
-  start(): void {
-    this.running = true;
-    this.schedule();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    await this.pass;
-  }
-
-  isRunning(): boolean {
-    return this.running;
+    intervalMs: number,
+    logger: Logger,
+  ) {
+    super('command-sweeper', intervalMs, logger, async () => {
+      const { expired } = await this.sweepOnce();
+      if (expired > 0) logger.info({ expired }, 'commands expired');
+    });
   }
 
   /** One pass; resolves to how many commands were marked sent and expired. */
@@ -38,17 +23,5 @@ export class CommandSweeper implements ManagedWorker {
     const sent = await this.commands.markSent();
     const expired = await this.commands.expire(now);
     return { sent, expired };
-  }
-
-  private schedule(): void {
-    if (!this.running) return;
-    this.timer = setTimeout(() => {
-      this.pass = this.sweepOnce()
-        .then(({ expired }) => {
-          if (expired > 0) this.logger.info({ expired }, 'commands expired');
-        })
-        .catch((error: unknown) => this.logger.error({ err: error }, 'command sweep failed; will retry'))
-        .finally(() => this.schedule());
-    }, this.intervalMs);
   }
 }

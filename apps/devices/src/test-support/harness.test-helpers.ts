@@ -165,3 +165,25 @@ export function uplinkEvent(
     },
   });
 }
+
+/**
+ * Creates a profile and devices of it through the API (tenant alpha); the devices named in
+ * `active` are activated. Resolves to the profile id.
+ */
+export async function provisionDevices(
+  h: DevicesHarness,
+  profile: object,
+  ids: readonly string[],
+  active: readonly string[] = [],
+): Promise<string> {
+  const created = await h.call('tenantAdmin', 'POST', '/devices/v1/profiles', profile);
+  if (created.status !== 201) throw new Error(`profile not created: ${JSON.stringify(created.body)}`);
+  const profileId = created.body['id'] as string;
+  for (const id of ids) {
+    const device = await h.call('operator', 'POST', '/devices/v1/devices', { id, profileId });
+    if (device.status !== 201) throw new Error(`device ${id} not created: ${JSON.stringify(device.body)}`);
+  }
+  for (const id of active)
+    await h.call('operator', 'POST', `/devices/v1/devices/${id}/lifecycle`, { to: 'active' });
+  return profileId;
+}
