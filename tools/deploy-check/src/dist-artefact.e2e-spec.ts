@@ -16,6 +16,7 @@ import {
   type TestDatabase,
 } from '@urbis/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -32,7 +33,10 @@ const workspaceRoot = resolve(__dirname, '../../..');
  * URL is the test database's). A chart that gives a service a required Secret key not listed
  * here fails the test: add a value the service accepts.
  */
-const TEST_SECRET_VALUES: Record<string, string> = {};
+const TEST_SECRET_VALUES: Record<string, string> = {
+  // an Ed25519 seed, as `openssl rand -base64 32` makes it
+  'urbis-ledger-signing-key/key': randomBytes(32).toString('base64'),
+};
 
 /** What the chart sets that must point at this machine's components instead. */
 function localEndpoints(kafka: DevKafka, idp: DevIdp, port: number): Record<string, string> {

@@ -30,13 +30,15 @@ export const SERVICE_ENV: Record<ServiceName, { fromSecrets: SecretVariable[]; f
     fromPod: { REPLICA_ID: 'metadata.name' },
   },
   devices: { fromSecrets: [], fromPod: {} },
-  integration: { fromSecrets: [], fromPod: {} },
+  // INSTANCE_ID names the replica that holds a delivery's or a connector's lease
+  integration: { fromSecrets: [], fromPod: { INSTANCE_ID: 'metadata.name' } },
   data: { fromSecrets: [], fromPod: {} },
-  security: { fromSecrets: [], fromPod: {} },
+  // The Ed25519 key that signs the audit ledger's checkpoints; security refuses to start without it.
+  security: { fromSecrets: [{ name: 'LEDGER_SIGNING_KEY', secretName: 'urbis-ledger-signing-key', key: 'key' }], fromPod: {} },
 };
 
 /** Chart and image versions move together; bump on every chart change (STYLE 9). */
-export const CHART_VERSION = '0.4.0';
+export const CHART_VERSION = '0.5.0';
 export const APP_VERSION = '0.1.0';
 
 export const DEFAULT_REGISTRY = 'ghcr.io';
