@@ -23,6 +23,8 @@ export const SERVICE_METRICS: Record<string, string> = {
   connectivity_rejections_total: 'connectivity.rejections',
   connectivity_uplink_kafka_duration_bucket: 'connectivity.uplink.kafka.duration',
   connectivity_mqtt_sessions: 'connectivity.mqtt.sessions',
+  integration_delivery_attempts_total: 'integration.delivery.attempts',
+  integration_delivery_completed_total: 'integration.delivery.completed',
 };
 
 /** Metrics from elsewhere that exist today: Prometheus itself and Strimzi's Kafka Exporter. */
@@ -34,7 +36,5 @@ export const EXTERNAL_METRICS = ['up', 'kafka_consumergroup_lag', 'kafka_topic_p
  * carry `urbis.dev/needs`. When an instrument lands, move its metric to SERVICE_METRICS.
  */
 export const PENDING_METRICS: Record<string, { instrument: string; owner: string }> = {
-  integration_delivery_attempts_total: { instrument: 'integration.delivery.attempts', owner: 'integration' },
-  integration_delivery_completed_total: { instrument: 'integration.delivery.completed', owner: 'integration' },
   connectivity_devices: { instrument: 'connectivity.devices', owner: 'connectivity' },
 };
