@@ -11,6 +11,7 @@ import { EntitiesController } from './entities/entities.controller';
 import { EntitiesService } from './entities/entities.service';
 import { EntityEvents } from './events/entity-events';
 import { NgsiLdBodyParsers } from './http/body-parsers';
+import { NgsiLdProblemHook } from './http/problem-hook';
 import { NgsiLdResponder } from './http/responder';
 import { ObservationIngest } from './ingest/observation-ingest';
 import { EntityRepository } from './storage/entity.repository';
@@ -22,6 +23,7 @@ import { EntityStore } from './storage/entity-store';
   controllers: [EntitiesController, BatchController, DiscoveryController, ContextsController],
   providers: [
     NgsiLdBodyParsers,
+    NgsiLdProblemHook,
     NgsiLdResponder,
     ContextDocumentsRepository,
     ContextLoader,

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type BrokerHarness, CORE_CONTEXT_URL, contextLink, entityId, startBroker } from './test-support/broker.test-helpers';
 
 const NGSI = '/ngsi-ld/v1';
@@ -5,12 +7,27 @@ const ERRORS = 'https://uri.etsi.org/ngsi-ld/errors/';
 
 describe('NGSI-LD entities (clauses 5.6, 5.7, 6.4 - 6.7)', () => {
   let broker: BrokerHarness;
+  /** Serves @contexts: /slow never answers, /broken answers 500, /vocab.jsonld a context (counting fetches). */
+  let contextServer: Server;
+  let contextBase: string;
+  let vocabFetches = 0;
 
   beforeAll(async () => {
-    broker = await startBroker('data_entities');
+    contextServer = createServer((request, response) => {
+      if (request.url === '/slow') return; // never answers
+      if (request.url === '/broken') return void response.writeHead(500).end('oops');
+      if (request.url === '/huge') return void response.writeHead(200, { 'content-type': 'application/ld+json' }).end(JSON.stringify({ '@context': { pad: 'x'.repeat(5000) } }));
+      vocabFetches++;
+      response.writeHead(200, { 'content-type': 'application/ld+json' }).end(JSON.stringify({ '@context': { Lamp: 'https://lights.example/Lamp', lumen: 'https://lights.example/lumen' } }));
+    });
+    await new Promise<void>((resolve) => contextServer.listen(0, '127.0.0.1', resolve));
+    contextBase = `http://127.0.0.1:${(contextServer.address() as AddressInfo).port}`;
+    broker = await startBroker('data_entities', { NGSILD_CONTEXT_FETCH_TIMEOUT_MS: '1000', NGSILD_CONTEXT_MAX_BYTES: '4096', NGSILD_MAX_BODY_BYTES: '65536' });
   });
   afterAll(async () => {
     await broker?.stop();
+    contextServer?.closeAllConnections();
+    await new Promise((resolve) => contextServer?.close(resolve));
   });
 
   const create = (entity: Record<string, unknown>, headers: Record<string, string> = {}) =>
@@ -287,6 +304,24 @@ describe('NGSI-LD entities (clauses 5.6, 5.7, 6.4 - 6.7)', () => {
       expect((await create({ id: entityId('T'), type: 'T' }, { link: '<not-a-url>; rel="http://www.w3.org/ns/json-ld#context"' })).status).toBe(400);
     });
 
+    it('fetches a remote @context once and caches it; a slow, failing or oversized one is 503 within the time limit', async () => {
+      const url = `${contextBase}/vocab.jsonld`;
+      const id = entityId('Lamp');
+      expect((await create({ id, type: 'Lamp', lumen: 800 }, { link: contextLink(url) })).status).toBe(201);
+      expect((await retrieve(id, '', { link: contextLink(url) })).body).toEqual({ id, type: 'Lamp', lumen: { type: 'Property', value: 800 } });
+      expect((await retrieve(id)).body).toMatchObject({ type: 'https://lights.example/Lamp' });
+      expect(vocabFetches).toBe(1);
+      const cached = await broker.call<{ URL: string; kind: string }[]>('GET', `${NGSI}/jsonldContexts?details=true&kind=Cached`);
+      expect(cached.body).toEqual(expect.arrayContaining([expect.objectContaining({ URL: url, kind: 'Cached' })]));
+      for (const path of ['/slow', '/broken', '/huge']) {
+        const started = Date.now();
+        const response = await create({ id: entityId('T'), type: 'T' }, { link: contextLink(`${contextBase}${path}`) });
+        expect([path, response.status]).toEqual([path, 503]);
+        expect(response.body).toMatchObject({ type: `${ERRORS}LdContextNotAvailable` });
+        expect(Date.now() - started).toBeLessThan(5_000);
+      }
+    });
+
     it('lists, details and deletes hosted @contexts; the core context cannot be deleted', async () => {
       const hosted = await broker.call('POST', `${NGSI}/jsonldContexts`, { body: { '@context': { x: 'https://x.example/x' } } });
       const id = (hosted.headers.get('location') as string).split('/').pop() as string;
@@ -315,6 +350,14 @@ describe('NGSI-LD entities (clauses 5.6, 5.7, 6.4 - 6.7)', () => {
       expect(unknown.body).toMatchObject({ type: `${ERRORS}NonexistentTenant` });
       const foreign = await broker.call('GET', `${NGSI}/entities/${id}`, { user: 'integrator', headers: { 'NGSILD-Tenant': tenant } });
       expect(foreign.status).toBe(403);
+    });
+
+    it('refuses conflicting tenant headers and oversized bodies', async () => {
+      const conflict = await broker.call('GET', `${NGSI}/entities?type=T`, { user: 'platformAdmin', headers: { 'NGSILD-Tenant': 'a', 'X-Urbis-Tenant': 'b' } });
+      expect(conflict.status).toBe(400);
+      const huge = await create({ id: entityId('T'), type: 'T', blob: 'x'.repeat(70_000) });
+      expect(huge.status).toBe(413);
+      expect(huge.body).toMatchObject({ type: `${ERRORS}BadRequestData` });
     });
 
     it('refuses callers without a token (401) and auditors who write (403)', async () => {

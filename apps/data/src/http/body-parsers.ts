@@ -23,7 +23,7 @@ export class NgsiLdBodyParsers implements OnModuleInit {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const limit = this.config.ngsiLd.maxBodyBytes;
     fastify.removeAllContentTypeParsers();
-    fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: limit + 1 }, (request, body, done) => {
+    fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: limit }, (request, body, done) => {
       const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       if (!(REQUEST_MEDIA_TYPES as readonly string[]).includes(mediaType)) {
         done(new NgsiLdError('InvalidRequest', `Content-Type ${JSON.stringify(mediaType)} is not supported: use application/json or application/ld+json`, 415), undefined);

@@ -8,7 +8,6 @@ import type { DataConfig } from '../config';
 import { ContextService } from '../contexts/context.service';
 import { assertName, geometryOf, isUri } from '../ngsi-ld/entity-input';
 import { observe } from '../ngsi-ld/entity-mutations';
-import { NgsiLdError } from '../ngsi-ld/errors';
 import type { JsonValue, StoredAttribute } from '../ngsi-ld/stored';
 import { type EntityOperation, EntityStore } from '../storage/entity-store';
 
@@ -60,7 +59,7 @@ export class ObservationIngest implements OnModuleInit {
       try {
         operations.set(event.id, this.operationOf(event));
       } catch (error) {
-        rejected.push({ event, reason: error instanceof NgsiLdError ? error.problem.detail ?? error.message : error instanceof Error ? error.message : String(error) });
+        rejected.push({ event, reason: error instanceof Error ? error.message : String(error) });
       }
     }
     const outcomes = await this.store.applyBatch(async (tx) => {

@@ -59,6 +59,7 @@ export class NgsiLdError extends ProblemException {
     status?: number,
   ) {
     super(ngsiLdProblem(errorType, detail, status), NGSI_LD_PROBLEM_CONTENT_TYPE);
+    this.message = detail;
   }
 }
 
