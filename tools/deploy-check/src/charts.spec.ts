@@ -19,6 +19,7 @@ import {
 import { generatedFiles } from './generated-files';
 import { policyViolations, secretValuesIn } from './policy';
 import { CHART_VERSION } from './services';
+import { unknownFieldProblems } from './unknown-fields';
 import { validateAgainstApiSchemas } from './validate';
 
 const workspaceRoot = resolve(__dirname, '../../..');
@@ -118,6 +119,11 @@ describe('charts', () => {
     expect(objects.filter((object) => object.kind === 'Deployment')).toHaveLength(5);
     expect(validateAgainstApiSchemas(objects)).toEqual([]);
   });
+
+  it('no rendered object of any profile has a field its kind does not declare', () => {
+    const objects = PROFILES.flatMap((profile) => rendered.get(profile) ?? []);
+    expect(unknownFieldProblems(workspaceRoot, objects)).toEqual([]);
+  }, 120_000);
 
   it.each(PROFILES)('%s: meets the deploy policy', (profile) => {
     const options = profile === 'on-prem' ? { registry: ON_PREM_REGISTRY } : {};
@@ -294,6 +300,43 @@ describe('the check itself', () => {
     } finally {
       charts.remove();
     }
+  }, 60_000);
+
+  it('fails when a template misspells a field (which the API schemas let through)', () => {
+    const charts = stageCharts(workspaceRoot, binaries, (dir) => {
+      const template = join(dir, 'urbis-lib/templates/_deployment.tpl');
+      const text = readFileSync(template, 'utf8');
+      expect(text).toContain('podAntiAffinity:');
+      writeFileSync(template, text.replace('podAntiAffinity:', 'podAntiAfinity:'));
+    });
+    try {
+      const objects = renderProfile(charts, workspaceRoot, 'on-prem');
+      expect(validateAgainstApiSchemas(objects)).toEqual([]);
+      const problems = unknownFieldProblems(workspaceRoot, objects);
+      expect(problems).toHaveLength(5);
+      expect(problems[0]).toMatch(/Deployment\/urbis-\w+: .*'"podAntiAfinity"' does not exist in type 'IAffinity'/);
+    } finally {
+      charts.remove();
+    }
+  }, 60_000);
+
+  it('reports a misspelt field at any depth, which the API schemas let through', () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'typo' },
+      spec: {
+        selector: { matchLabels: { app: 'typo' } },
+        template: {
+          metadata: { labels: { app: 'typo' } },
+          spec: { containers: [{ name: 'app', image: 'x:1', readinesProbe: { httpGet: { path: '/', port: 80 } } }], affinity: { podAntiAfinity: {} } },
+        },
+      },
+    };
+    expect(validateAgainstApiSchemas([deployment])).toEqual([]);
+    const problems = unknownFieldProblems(workspaceRoot, [deployment]).join('\n');
+    expect(problems).toMatch(/Deployment\/typo: .*readinesProbe/);
+    expect(problems).toMatch(/Deployment\/typo: .*podAntiAfinity/);
   }, 60_000);
 
   it('reports latest tags, plain-text credentials, root containers and a missing default deny', () => {

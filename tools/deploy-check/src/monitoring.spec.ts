@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { K8sObject } from './charts';
 import { EXTERNAL_METRICS, PENDING_METRICS, RUNTIME_METRICS, SERVICE_METRICS } from './monitoring';
+import { unknownFieldProblems } from './unknown-fields';
 import { validateAgainstApiSchemas } from './validate';
 
 const workspaceRoot = resolve(__dirname, '../../..');
@@ -45,6 +46,7 @@ describe('dashboards and alerts', () => {
 
   it('the PrometheusRule is valid against the Prometheus Operator schema', () => {
     expect(validateAgainstApiSchemas([rules])).toEqual([]);
+    expect(unknownFieldProblems(workspaceRoot, [rules])).toEqual([]);
   });
 
   it('cover ingest rate, consumer lag, API latency and errors, delivery failures and device online ratio', () => {

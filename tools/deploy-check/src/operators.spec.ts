@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ensureBinaries } from './binaries';
 import { type K8sObject, parseManifests, PROFILES, run } from './charts';
+import { unknownFieldProblems } from './unknown-fields';
 import { validateAgainstApiSchemas } from './validate';
 
 const workspaceRoot = resolve(__dirname, '../../..');
@@ -13,7 +14,8 @@ describe('operator manifests (deploy/operators)', () => {
     const objects = render(profile);
     expect(objects.length).toBeGreaterThan(0);
     expect(validateAgainstApiSchemas(objects)).toEqual([]);
-  });
+    expect(unknownFieldProblems(workspaceRoot, objects)).toEqual([]);
+  }, 60_000);
 
   it('on-prem runs Kafka in KRaft mode, PostGIS for every service, and imports the realm', () => {
     const objects = render('on-prem');
