@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ensureBinaries } from './binaries';
 import { type K8sObject, parseManifests, stageCharts } from './charts';
+import { serviceEnv, variableNames } from './service-env';
 import { SERVICES } from './services';
 
 const workspaceRoot = resolve(__dirname, '../../..');
@@ -39,7 +40,7 @@ const find = (kind: string, name: string) => {
 };
 
 interface PodSpec {
-  containers: { image: string; ports?: { containerPort: number }[]; env?: { name: string }[] }[];
+  containers: { image: string; ports?: { containerPort: number }[] }[];
 }
 const podOf = (object: K8sObject) => (object['spec'] as { template: { spec: PodSpec } }).template.spec;
 
@@ -69,12 +70,9 @@ describe.each(SERVICES.map(({ name }) => name))('docker-compose.yml and charts/%
   });
 
   it('set the same environment variables', () => {
-    const configMap = Object.keys((find('ConfigMap', `urbis-${service}`)['data'] as Record<string, string>) ?? {});
-    // DATABASE_URL and the other variables from Secrets or from the pod
-    const direct = (podOf(find('Deployment', `urbis-${service}`)).containers[0].env ?? []).map((variable) => variable.name);
-    expect(Object.keys(composed.environment ?? {}).sort()).toEqual([...configMap, ...direct].sort());
-    const migrateEnv = (podOf(find('Job', `urbis-${service}-migrate`)).containers[0].env ?? []).map((variable) => variable.name);
-    expect(Object.keys(migrate.environment ?? {})).toEqual(migrateEnv);
+    // the ConfigMap's, and DATABASE_URL and the other variables from Secrets or from the pod
+    expect(Object.keys(composed.environment ?? {}).sort()).toEqual(variableNames(serviceEnv(objects, `urbis-${service}`)));
+    expect(Object.keys(migrate.environment ?? {})).toEqual(variableNames(serviceEnv(objects, `urbis-${service}-migrate`, 'Job')));
   });
 });
 
