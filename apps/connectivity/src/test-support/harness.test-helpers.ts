@@ -140,7 +140,8 @@ export class DevicesServiceDouble {
     const deviceId = options.deviceId ?? `dev-${randomUUID().slice(0, 8)}`;
     const token = generateDeviceToken();
     const credentialId = randomUUID();
-    await this.changeDevice(tenant, deviceId, options);
+    // Both events at once, then wait for both rows: the registry consumer takes them in one poll.
+    const changedAt = await this.publishDevice(tenant, deviceId, options);
     await this.publish('devices.credentials.changed.v1', tenant, {
       deviceId,
       credentialId,
@@ -151,6 +152,7 @@ export class DevicesServiceDouble {
       validUntil: null,
     });
     await this.waitForRow('SELECT 1 FROM device_credential WHERE credential_id = $1', [credentialId]);
+    await this.waitForDevice(tenant, deviceId, changedAt);
     const clientId = `${tenant}/${deviceId}`;
     return {
       tenant,
@@ -167,6 +169,14 @@ export class DevicesServiceDouble {
     deviceId: string,
     options: Partial<PayloadOf<'devices.device.changed.v1'>> = {},
   ): Promise<void> {
+    await this.waitForDevice(tenant, deviceId, await this.publishDevice(tenant, deviceId, options));
+  }
+
+  private async publishDevice(
+    tenant: string,
+    deviceId: string,
+    options: Partial<PayloadOf<'devices.device.changed.v1'>>,
+  ): Promise<string> {
     const changedAt = new Date().toISOString();
     await this.publish('devices.device.changed.v1', tenant, {
       deviceId,
@@ -177,7 +187,11 @@ export class DevicesServiceDouble {
       changedAt,
       ...options,
     });
-    await this.waitForRow('SELECT 1 FROM device WHERE tenant = $1 AND device_id = $2 AND changed_at >= $3', [
+    return changedAt;
+  }
+
+  private waitForDevice(tenant: string, deviceId: string, changedAt: string): Promise<void> {
+    return this.waitForRow('SELECT 1 FROM device WHERE tenant = $1 AND device_id = $2 AND changed_at >= $3', [
       tenant,
       deviceId,
       changedAt,
