@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule } from '@urbis/runtime';
 import { CommandsModule } from './commands/commands.module';
+import { EnforcementModule } from './enforcement/enforcement.module';
 import { IngestModule } from './ingest/ingest.module';
 import { LimitsModule } from './limits/limits.module';
 import { LorawanModule } from './lorawan/lorawan.module';
@@ -11,6 +12,6 @@ import { UplinksModule } from './uplinks/uplinks.module';
 
 /** Transports and sessions: the MQTT server, HTTP ingest and LoRaWAN webhooks, over the local registry cache, into Kafka. */
 @Module({
-  imports: [DatabaseModule.forPrisma(PrismaClient), UplinksModule, LimitsModule, RegistryModule, MqttModule, IngestModule, LorawanModule, CommandsModule],
+  imports: [DatabaseModule.forPrisma(PrismaClient), UplinksModule, EnforcementModule, LimitsModule, RegistryModule, MqttModule, IngestModule, LorawanModule, CommandsModule],
 })
 export class AppModule {}

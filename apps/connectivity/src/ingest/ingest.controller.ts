@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Ip, Param, Post, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -27,7 +27,7 @@ export class IngestController {
   constructor(private readonly ingest: IngestService) {}
 
   /** Device-facing: no user token; the device's own token authenticates it. */
-  @Public()
+  @Public('device-credential')
   @Post(':tenant/devices/:deviceId')
   @HttpCode(202)
   @ApiBearerAuth()
@@ -51,10 +51,11 @@ export class IngestController {
     @Headers('authorization') authorization: string | undefined,
     @Headers('content-type') contentType: string | undefined,
     @Body() body: Buffer | undefined,
+    @Ip() address: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<IngestAcceptedDto> {
     try {
-      return await this.ingest.ingest({ tenant, deviceId, authorization, contentType, body, receivedAt: new Date() });
+      return await this.ingest.ingest({ tenant, deviceId, authorization, contentType, body, receivedAt: new Date(), address });
     } catch (error) {
       if (error instanceof ConnectivityException) applyProblemHeaders(reply, error);
       throw error;

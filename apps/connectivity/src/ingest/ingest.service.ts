@@ -16,6 +16,8 @@ export interface IngestRequest {
   contentType: string | undefined;
   body: Buffer | undefined;
   receivedAt: Date;
+  /** The peer's address, for the audit record of a refused device. */
+  address?: string;
 }
 
 export interface IngestAccepted {
@@ -58,7 +60,7 @@ export class IngestService {
     const outcome = await this.authenticator.authenticate(identity.tenant, identity.deviceId, token);
     if (!outcome.ok) {
       this.logger.info({ device: `${identity.tenant}/${identity.deviceId}`, reason: outcome.reason }, 'HTTP ingest refused');
-      this.limits.auditRefusal('http', identity.tenant, identity.deviceId, outcome.reason);
+      this.limits.auditRefusal('http', identity.tenant, identity.deviceId, outcome.reason, request.address);
       throw this.refuse(outcome.reason, REFUSALS[outcome.reason], `The device was refused: ${outcome.reason}.`, {
         ...(outcome.reason === 'too-many-failures' && { retryAfterSeconds: AUTH_RETRY_AFTER_SECONDS }),
       });

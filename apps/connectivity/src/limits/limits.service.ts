@@ -1,13 +1,14 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { SERVICE_CONFIG } from '@urbis/runtime';
 import type { ConnectivityConfig } from '../config';
+import { AddressBlocklist } from '../enforcement/address-blocklist';
 import { ConnectivityMetrics, type RejectionReason, type Transport } from '../metrics/connectivity-metrics';
 import type { RegisteredDevice } from '../registry/registry.repository';
 import { AuditReporter } from './audit-reporter';
 import { TokenBuckets } from './token-buckets';
 
 export interface LimitExceeded {
-  reason: Extract<RejectionReason, 'rate-limited' | 'tenant-quota' | 'payload-too-large' | 'connection-quota' | 'connect-rate'>;
+  reason: Extract<RejectionReason, 'rate-limited' | 'tenant-quota' | 'payload-too-large' | 'connection-quota' | 'connect-rate' | 'address-blocked'>;
   detail: string;
   /** When the caller may try again (rate limits). */
   retryAfterSeconds?: number;
@@ -21,6 +22,7 @@ const VIOLATION: Record<LimitExceeded['reason'], string> = {
   'payload-too-large': 'payload-size',
   'connection-quota': 'tenant-connections',
   'connect-rate': 'connect-rate',
+  'address-blocked': 'address-blocked',
 };
 
 /**
@@ -40,6 +42,7 @@ export class LimitsService implements OnModuleDestroy {
     @Inject(SERVICE_CONFIG) private readonly config: ConnectivityConfig,
     private readonly metrics: ConnectivityMetrics,
     private readonly audit: AuditReporter,
+    private readonly blocklist: AddressBlocklist,
   ) {
     this.deviceRates = new TokenBuckets();
     this.tenantRates = new TokenBuckets();
@@ -84,6 +87,11 @@ export class LimitsService implements OnModuleDestroy {
 
   /** Connection attempts from one address; null when it may try. */
   checkConnectAttempt(address: string): LimitExceeded | null {
+    const blockedUntil = this.blocklist.blockedUntil(address);
+    if (blockedUntil !== undefined) {
+      this.metrics.rejected('mqtt', 'address-blocked');
+      return { reason: 'address-blocked', detail: `${address} is blocked until ${new Date(blockedUntil).toISOString()}` };
+    }
     const perMinute = this.config.limits.connectsPerAddressPerMinute;
     const wait = this.connectRates.take(address, perMinute / 60, burst(perMinute, this.config.limits.burstSeconds));
     if (wait === 0) return null;
@@ -112,8 +120,8 @@ export class LimitsService implements OnModuleDestroy {
   }
 
   /** A refused device (bad token, suspended...) for the audit trail. */
-  auditRefusal(transport: Transport, tenant: string, deviceId: string, reason: string): void {
-    this.audit.report({ tenant, subject: { kind: 'device', id: `${tenant}/${deviceId}` }, violation: reason, transport });
+  auditRefusal(transport: Transport, tenant: string, deviceId: string, reason: string, address?: string): void {
+    this.audit.report({ tenant, subject: { kind: 'device', id: `${tenant}/${deviceId}` }, violation: reason, transport, ...(address && { details: { address } }) });
   }
 
   private violated(transport: Transport, device: RegisteredDevice, exceeded: LimitExceeded): LimitExceeded {

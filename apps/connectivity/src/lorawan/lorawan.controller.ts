@@ -27,7 +27,7 @@ const IGNORED = 'ignored';
 export class LorawanController {
   constructor(private readonly lorawan: LorawanService) {}
 
-  @Public()
+  @Public('shared-secret')
   @Post('chirpstack')
   @HttpCode(202)
   @ApiBearerAuth()
@@ -56,7 +56,7 @@ export class LorawanController {
     });
   }
 
-  @Public()
+  @Public('shared-secret')
   @Post('tts')
   @HttpCode(202)
   @ApiBearerAuth()

@@ -24,7 +24,8 @@ export type RejectionReason =
   | 'rate-limited'
   | 'tenant-quota'
   | 'connection-quota'
-  | 'connect-rate';
+  | 'connect-rate'
+  | 'address-blocked';
 
 /**
  * The service's own metrics, through the OpenTelemetry metrics API (exported at /metrics by

@@ -106,8 +106,8 @@ export class MqttServer implements OnModuleInit {
         const address = (client.conn as Partial<Socket>).remoteAddress ?? 'unknown';
         const exceeded = this.limits.checkConnectAttempt(address);
         if (!exceeded) return done(null, true);
-        this.logger.warn({ address }, 'MQTT connection attempts over the limit; closing without CONNACK');
-        done(new MqttRejection('connect-rate', exceeded.detail), false);
+        this.logger.warn({ address, reason: exceeded.reason }, 'MQTT connection refused before CONNACK');
+        done(new MqttRejection(exceeded.reason, exceeded.detail), false);
       },
       authenticate: (client, username, password, done) => {
         this.authenticate(client, username, password).then(
@@ -252,7 +252,7 @@ export class MqttServer implements OnModuleInit {
     if (!outcome.ok) {
       const notAuthorized = outcome.reason === 'device-not-active' || outcome.reason === 'too-many-failures';
       this.logger.info({ device: username, reason: outcome.reason }, 'MQTT connection refused');
-      this.limits.auditRefusal('mqtt', identity.tenant, identity.deviceId, outcome.reason);
+      this.limits.auditRefusal('mqtt', identity.tenant, identity.deviceId, outcome.reason, (client.conn as Partial<Socket>).remoteAddress);
       throw this.refuse(outcome.reason, notAuthorized ? NOT_AUTHORIZED : BAD_USERNAME_OR_PASSWORD);
     }
     const overQuota = this.limits.acquireSession(outcome.device);
