@@ -172,7 +172,8 @@ describe('service build output (what the images run)', () => {
       }
       try {
         // A graceful stop within SHUTDOWN_TIMEOUT_MS, as on a pod's SIGTERM.
-        expect(await exited).toBe(0);
+        const code = await exited;
+        if (code !== 0) throw new Error(`${service} exited with ${code} on SIGTERM:\n${output.slice(-4000)}`);
       } finally {
         copy.remove();
       }
