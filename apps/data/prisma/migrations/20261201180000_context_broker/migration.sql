@@ -40,8 +40,9 @@ CREATE INDEX "entity_geo_geom_idx" ON "entity_geo" USING GIST ("geom");
 CREATE INDEX "entity_geo_geog_idx" ON "entity_geo" USING GIST ((geography("geom")));
 
 -- Attribute history: every instance an attribute ever had, written with the change that made
--- it. Partitioned by time (`ts` = observedAt, else the time of the change); a default
--- partition catches anything outside the partitions the maintenance job creates.
+-- it (and by the temporal API). Partitioned by month of `ts` (= observedAt, else the time of the
+-- change); src/temporal/history-partitions.ts creates the monthly partitions ahead, at boot and
+-- on a timer, and moves into a new partition anything that still reached the default one.
 CREATE TABLE "attribute_instance" (
     "tenant"      TEXT NOT NULL,
     "entity_id"   TEXT NOT NULL,
@@ -53,10 +54,36 @@ CREATE TABLE "attribute_instance" (
     "created_at"  TIMESTAMPTZ NOT NULL,
     "modified_at" TIMESTAMPTZ NOT NULL,
     "deleted"     BOOLEAN NOT NULL DEFAULT false,
-    "instance"    JSONB NOT NULL
+    "instance"    JSONB NOT NULL,
+    -- The value as a number (booleans 1/0), extracted at write time so that aggregations read
+    -- it from the index alone.
+    "num"         DOUBLE PRECISION GENERATED ALWAYS AS (
+        CASE jsonb_typeof("instance" -> 'value')
+            WHEN 'number' THEN ("instance" -> 'value')::double precision
+            WHEN 'boolean' THEN CASE WHEN ("instance" -> 'value')::boolean THEN 1 ELSE 0 END
+        END) STORED
 ) PARTITION BY RANGE ("ts");
 CREATE TABLE "attribute_instance_default" PARTITION OF "attribute_instance" DEFAULT;
-CREATE INDEX "attribute_instance_entity_idx" ON "attribute_instance" ("tenant", "entity_id", "attr", "ts");
+-- One series per (entity, attribute, datasetId), in time order: time ranges, lastN (backwards)
+-- and aggregations (covering: `num` and `deleted` come with the key).
+CREATE INDEX "attribute_instance_series_idx" ON "attribute_instance" ("tenant", "entity_id", "attr", "dataset_id", "ts") INCLUDE ("num", "deleted");
+-- PATCH/DELETE /temporal/entities/{id}/attrs/{attr}/{instanceId}
+CREATE INDEX "attribute_instance_instance_idx" ON "attribute_instance" ("instance_id");
+
+-- The entities the history knows, also after the current entity was deleted (`deleted_at`):
+-- what temporal queries select by id, type and scope. Kept by the entity store's change hook
+-- and by temporal writes; DELETE /temporal/entities/{id} removes the row with its history.
+CREATE TABLE "temporal_entity" (
+    "tenant"      TEXT NOT NULL REFERENCES "tenant" ("name"),
+    "id"          TEXT NOT NULL,
+    "types"       TEXT[] NOT NULL,
+    "scopes"      TEXT[] NOT NULL DEFAULT '{}',
+    "created_at"  TIMESTAMPTZ NOT NULL,
+    "modified_at" TIMESTAMPTZ NOT NULL,
+    "deleted_at"  TIMESTAMPTZ,
+    PRIMARY KEY ("tenant", "id")
+);
+CREATE INDEX "temporal_entity_types_idx" ON "temporal_entity" USING GIN ("types");
 
 -- @contexts the broker serves at /jsonldContexts: hosted (added by a client), cached (fetched
 -- from a URL) and implicitly created (an inline @context of a request, so responses can link it).
