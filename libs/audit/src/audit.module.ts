@@ -1,9 +1,11 @@
 import { type BeforeApplicationShutdown, type DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AUTH_AUDITOR } from '@urbis/auth';
 import type { ServiceName } from '@urbis/contracts';
 import { EventPublisher } from '@urbis/messaging';
 import type { Logger } from '@urbis/observability';
 
+import { AuditInterceptor } from './audited';
 import { AuditTrail } from './audit-trail';
 import { AuthRefusalAuditor } from './auth-refusal-auditor';
 
@@ -23,7 +25,8 @@ class AuditTrailFlusher implements BeforeApplicationShutdown {
 }
 
 /**
- * `AuditTrail` for the whole service, and the auditor libs/auth's guard reports refusals to.
+ * `AuditTrail` for the whole service, the auditor libs/auth's guard reports refusals to, and
+ * the interceptor that records `@Audited` routes.
  * Needs an `EventPublisher` provider (the runtime's messaging module). `bootstrapService`
  * imports it for every service.
  */
@@ -42,6 +45,7 @@ export class AuditModule {
         },
         { provide: AUTH_AUDITOR, inject: [AuditTrail], useFactory: (trail: AuditTrail) => new AuthRefusalAuditor(trail) },
         { provide: AuditTrailFlusher, inject: [AuditTrail], useFactory: (trail: AuditTrail) => new AuditTrailFlusher(trail) },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
       ],
       exports: [AuditTrail, AUTH_AUDITOR],
     };

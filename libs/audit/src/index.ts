@@ -13,3 +13,4 @@ export {
 export { AuditTrail, type AuditTrailOptions, type RecordOptions } from './audit-trail';
 export { AuthRefusalAuditor } from './auth-refusal-auditor';
 export { AuditModule, type AuditModuleOptions } from './audit.module';
+export { AUDITED, Audited, AuditInterceptor, type AuditedOptions } from './audited';

@@ -6,6 +6,6 @@ export { AuthErrorCode, AuthException, PROBLEM_TYPE_BASE, type ProblemDetails } 
 export { CurrentPrincipal, OPENAPI_PUBLIC_EXTENSION, OPENAPI_ROLES_EXTENSION, Public, type PublicAccess, Roles, Tenant } from './lib/decorators';
 export { AUTH_AUDITOR, type AuthAuditor, type AuthRefusal } from './lib/auth-auditor';
 export { ServiceTokenSource, type ServiceTokenSourceOptions } from './lib/service-token-source';
-export { type Principal } from './lib/principal';
+export { type Principal, type RequestAuthContext, requestAuthContext } from './lib/principal';
 export { ALL_ROLES, Role, isRole } from './lib/roles';
 export { ACCESS_TOKEN_VERIFIER, type AccessTokenVerifier, type VerifiedAccessToken } from './lib/access-token-verifier';

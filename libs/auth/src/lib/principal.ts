@@ -24,3 +24,8 @@ export const AUTH_CONTEXT = Symbol.for('urbis.auth.context');
 export interface RequestWithAuth {
   [AUTH_CONTEXT]?: RequestAuthContext;
 }
+
+/** The verified caller and tenant the guard left on a request, if it checked one (for interceptors, e.g. @urbis/audit). */
+export function requestAuthContext(request: unknown): RequestAuthContext | undefined {
+  return typeof request === 'object' && request !== null ? (request as RequestWithAuth)[AUTH_CONTEXT] : undefined;
+}
