@@ -8,7 +8,7 @@ describeServiceBoot({
   service: 'data',
   start: (env) => startServiceForTest(AppModule, configSchema, env),
   topics: provisionedTopics(),
-  workers: ['outbox-relay', 'entity-writer', 'observation-ingest'],
+  workers: ['outbox-relay', 'entity-writer', 'observation-ingest', 'policy-feed'],
   tables: [
     ...['tenant', 'entity', 'entity_geo', 'attribute_instance', 'attribute_instance_default', 'jsonld_context'],
     // PostGIS's own table and views

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule, OutboxRelayModule } from '@urbis/runtime';
+import { DataAccess } from './access/data-access';
 import { ContextDocumentsRepository } from './contexts/context-documents.repository';
 import { ContextLoader } from './contexts/context-loader';
 import { ContextService } from './contexts/context.service';
@@ -30,6 +31,7 @@ import { EntityStore } from './storage/entity-store';
     ContextService,
     EntityRepository,
     EntityStore,
+    DataAccess,
     EntitiesService,
     BatchService,
     EntityEvents,

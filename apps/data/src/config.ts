@@ -1,4 +1,5 @@
 import { integer, serviceConfigSchema } from '@urbis/runtime';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 const optionalUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).optional();
@@ -25,6 +26,12 @@ export const configSchema = serviceConfigSchema(
     NGSILD_WRITE_LANES: integer(1, 64).default(2),
     NGSILD_WRITE_MAX_BATCH: integer(1, 10_000).default(500),
     OBSERVATIONS_CONSUMER_GROUP: z.string().trim().min(1).default('urbis-data-observations'),
+    /** Identifies this replica (pod name); default the host name. */
+    REPLICA_ID: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, 'expected letters, digits, . _ -')
+      .default(hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100) || 'data'),
   },
   (env) => ({
     ngsiLd: {
@@ -42,6 +49,7 @@ export const configSchema = serviceConfigSchema(
     },
     writes: { lanes: env.NGSILD_WRITE_LANES, maxBatch: env.NGSILD_WRITE_MAX_BATCH },
     observations: { consumerGroup: env.OBSERVATIONS_CONSUMER_GROUP },
+    replicaId: env.REPLICA_ID,
   }),
 );
 

@@ -9,7 +9,6 @@ import { CITY_ENTITIES } from './__fixtures__/city-entities';
 import { type BrokerHarness, contextLink, entityId, startBroker } from './test-support/broker.test-helpers';
 
 // ngsijs ships no types; it is used exactly as an integrator would, through its documented API.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const NGSI = require('ngsijs') as { Connection: new (url: string, options: { headers: Record<string, string> }) => NgsiConnection };
 interface NgsiConnection {
   ld: {
@@ -84,7 +83,7 @@ describe('interoperability and the observation ingest path', () => {
   });
 
   it('serves the FIWARE ngsijs client: create, get, query and delete', async () => {
-    const connection = new NGSI.Connection(broker.url, { headers: { Authorization: `Bearer ${await broker.token('integrator')}` } });
+    const connection = new NGSI.Connection(broker.url, { headers: { Authorization: `Bearer ${await broker.token('operator')}` } });
     const id = entityId('Road');
     await connection.ld.createEntity({ id, type: 'Road', name: { type: 'Property', value: 'Gran Via' }, '@context': CORE });
     const { entity } = await connection.ld.getEntity({ id });

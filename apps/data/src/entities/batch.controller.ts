@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles, Tenant } from '@urbis/auth';
+import { CurrentPrincipal, type Principal, Roles, Tenant } from '@urbis/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ContextService } from '../contexts/context.service';
 import { linkedContext, mediaTypeOf, negotiate, namedTenant, requestContext } from '../http/ngsi-ld-http';
@@ -27,45 +27,45 @@ export class BatchController {
   @Post('create')
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Create entities: 201 with their ids, or 207 BatchOperationResult' })
-  create(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown, @Query() query: QueryParameters) {
-    return this.run('create', tenant, request, reply, body, optionsOf(query, []));
+  create(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown, @Query() query: QueryParameters) {
+    return this.run('create', tenant, principal, request, reply, body, optionsOf(query, []));
   }
 
   @Post('upsert')
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Create or replace (options=replace, default) / update (options=update) entities' })
-  upsert(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown, @Query() query: QueryParameters) {
+  upsert(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown, @Query() query: QueryParameters) {
     const options = optionsOf(query, ['replace', 'update']);
     if (options.has('replace') && options.has('update')) throw badRequest('options=replace and options=update exclude each other');
-    return this.run('upsert', tenant, request, reply, body, options);
+    return this.run('upsert', tenant, principal, request, reply, body, options);
   }
 
   @Post('update')
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Update entities (options=noOverwrite): 204, or 207 BatchOperationResult' })
-  update(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown, @Query() query: QueryParameters) {
-    return this.run('update', tenant, request, reply, body, optionsOf(query, ['noOverwrite']));
+  update(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown, @Query() query: QueryParameters) {
+    return this.run('update', tenant, principal, request, reply, body, optionsOf(query, ['noOverwrite']));
   }
 
   @Post('merge')
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Merge entities: 204, or 207 BatchOperationResult' })
-  merge(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown) {
-    return this.run('merge', tenant, request, reply, body, new Set());
+  merge(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown) {
+    return this.run('merge', tenant, principal, request, reply, body, new Set());
   }
 
   @Post('delete')
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Delete entities by id: 204, or 207 BatchOperationResult' })
-  delete(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown) {
-    return this.run('delete', tenant, request, reply, body, new Set());
+  delete(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown) {
+    return this.run('delete', tenant, principal, request, reply, body, new Set());
   }
 
   @Post('query')
   @HttpCode(200)
   @Roles(...READERS)
   @ApiOperation({ summary: 'Query entities with a Query body (entities, attrs, q, geoQ, scopeQ, lang)' })
-  async query(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown, @Query() query: QueryParameters) {
+  async query(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown, @Query() query: QueryParameters) {
     const mediaType = negotiate(request.headers.accept);
     const contextValue = requestContext(request, body);
     const context = await this.contexts.resolve(contextValue);
@@ -81,7 +81,7 @@ export class BatchController {
     // Each EntitySelector is an alternative; their results are one list.
     for (const selector of selectors) {
       const selection = selectionOf(tenant, { ...terms, ...(selector?.id && { ids: [selector.id] }), ...(selector?.idPattern && { idPattern: selector.idPattern }), ...(selector?.type && { type: selector.type }) }, context, geo ? [geo] : []);
-      const found = await this.entities.query(selection, selectors.length === 1 ? page : { limit: page.offset + page.limit, offset: 0, count: page.count });
+      const found = await this.entities.query(principal, selection, selectors.length === 1 ? page : { limit: page.offset + page.limit, offset: 0, count: page.count });
       entities.push(...found.entities);
       count += found.count ?? 0;
     }
@@ -91,7 +91,7 @@ export class BatchController {
     return this.responder.body(request, reply, mediaType, contextValue, paged.map((entity) => renderEntity(entity, render)));
   }
 
-  private async run(operation: BatchOperation, tenant: string, request: FastifyRequest, reply: FastifyReply, body: unknown, options: Set<string>): Promise<object | undefined> {
+  private async run(operation: BatchOperation, tenant: string, principal: Principal, request: FastifyRequest, reply: FastifyReply, body: unknown, options: Set<string>): Promise<object | undefined> {
     const jsonLd = mediaTypeOf(request) === 'application/ld+json';
     const linked = jsonLd ? undefined : linkedContext(request);
     const contextOf = (entity: unknown): unknown => {
@@ -100,7 +100,7 @@ export class BatchController {
       if (!jsonLd && own !== undefined) throw badRequest('entities of an application/json batch must not carry an @context');
       return jsonLd ? own : linked;
     };
-    const result = await this.batch.run(operation, tenant, body, contextOf, options);
+    const result = await this.batch.run(operation, tenant, principal, body, contextOf, options);
     return respond(operation, reply, result);
   }
 }

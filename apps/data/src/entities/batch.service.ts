@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SERVICE_CONFIG } from '@urbis/runtime';
+import type { Principal } from '@urbis/auth';
+import { ProblemException, SERVICE_CONFIG } from '@urbis/runtime';
+import { DataAccess } from '../access/data-access';
 import type { DataConfig } from '../config';
 import type { ActiveContext } from '../contexts/active-context';
 import { ContextService } from '../contexts/context.service';
@@ -30,10 +32,11 @@ export class BatchService {
     @Inject(SERVICE_CONFIG) private readonly config: DataConfig,
     private readonly store: EntityStore,
     private readonly contexts: ContextService,
+    private readonly access: DataAccess,
   ) {}
 
   /** `linkedContext` is the request's context for JSON bodies; JSON-LD entities carry their own. */
-  async run(operation: BatchOperation, tenant: string, body: unknown, contextOf: (entity: unknown) => unknown, options: Set<string>): Promise<BatchResult> {
+  async run(operation: BatchOperation, tenant: string, principal: Principal, body: unknown, contextOf: (entity: unknown) => unknown, options: Set<string>): Promise<BatchResult> {
     if (!Array.isArray(body)) throw badRequest(`a batch ${operation} takes a JSON array`);
     if (body.length === 0) throw badRequest(`a batch ${operation} needs at least one entity`);
     if (body.length > this.config.ngsiLd.maxBatchEntities) {
@@ -56,7 +59,9 @@ export class BatchService {
       }),
     );
     const outcomes = await Promise.allSettled(
-      items.map((item) => ('mutate' in item ? this.store.submit({ tenant, entityId: item.entityId, mutate: item.mutate }) : Promise.reject(item))),
+      items.map((item) =>
+        'mutate' in item ? this.store.submit({ tenant, entityId: item.entityId, mutate: this.access.guardWrite(tenant, principal, item.mutate) }) : Promise.reject(item),
+      ),
     );
     const result: BatchResult = { success: [], errors: [], created: [] };
     outcomes.forEach((outcome, i) => {
@@ -66,7 +71,7 @@ export class BatchService {
         if (operation === 'create' || (operation === 'upsert' && outcome.value === true)) result.created.push(item.entityId as string);
       } else if ('error' in item) {
         result.errors.push({ entityId: item.entityId, error: item.error });
-      } else if (outcome.reason instanceof NgsiLdError) {
+      } else if (outcome.reason instanceof ProblemException) {
         result.errors.push({ entityId: item.entityId, error: outcome.reason.problem as NgsiLdProblem });
       } else {
         throw outcome.reason;

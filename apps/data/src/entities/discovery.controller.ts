@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles, Tenant } from '@urbis/auth';
+import { CurrentPrincipal, type Principal, Roles, Tenant } from '@urbis/auth';
+import { DataAccess } from '../access/data-access';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { ContextService } from '../contexts/context.service';
@@ -8,7 +9,7 @@ import { namedTenant, negotiate, requestContext } from '../http/ngsi-ld-http';
 import { NgsiLdResponder } from '../http/responder';
 import { assertName } from '../ngsi-ld/entity-input';
 import { notFound } from '../ngsi-ld/errors';
-import { EntityRepository } from '../storage/entity.repository';
+import { type AttributeDetails, EntityRepository } from '../storage/entity.repository';
 import { EntitiesService } from './entities.service';
 import { flag, type QueryParameters } from './query-options';
 import { READERS } from './roles';
@@ -23,13 +24,21 @@ export class DiscoveryController {
     private readonly entities: EntitiesService,
     private readonly contexts: ContextService,
     private readonly responder: NgsiLdResponder,
+    private readonly access: DataAccess,
   ) {}
+
+  /** Restricted callers discover only the types (and attributes) their policies grant. */
+  private grantedTypes(tenant: string, principal: Principal): ((type: string) => boolean) | undefined {
+    const types = this.access.typesOf(this.access.scope(tenant, principal, 'read'));
+    return types && ((type) => types.includes(type));
+  }
 
   @Get('types')
   @ApiOperation({ summary: 'Entity types: EntityTypeList, or EntityType details (details=true)' })
-  async types(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Query() query: QueryParameters) {
+  async types(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Query() query: QueryParameters) {
     const { mediaType, contextValue, context } = await this.prepare(tenant, request);
-    const types = await this.repository.types(tenant);
+    const granted = this.grantedTypes(tenant, principal);
+    const types = (await this.repository.types(tenant)).filter((entry) => !granted || granted(entry.type));
     const body = flag(query, 'details')
       ? types.map((entry) => ({
           id: entry.type,
@@ -43,11 +52,12 @@ export class DiscoveryController {
 
   @Get('types/:type')
   @ApiOperation({ summary: 'One entity type: EntityTypeInfo (entityCount, attributeDetails)' })
-  async type(@Tenant() tenant: string, @Param('type') type: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async type(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Param('type') type: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const { mediaType, contextValue, context } = await this.prepare(tenant, request);
     assertName(type, 'type');
     const iri = context.expandTerm(type);
-    const details = await this.repository.typeDetails(tenant, iri);
+    const granted = this.grantedTypes(tenant, principal);
+    const details = !granted || granted(iri) ? await this.repository.typeDetails(tenant, iri) : null;
     if (!details) throw notFound(`no entity of type ${type}`);
     return this.responder.body(request, reply, mediaType, contextValue, {
       id: iri,
@@ -65,9 +75,9 @@ export class DiscoveryController {
 
   @Get('attributes')
   @ApiOperation({ summary: 'Attributes: AttributeList, or Attribute details (details=true)' })
-  async attributes(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Query() query: QueryParameters) {
+  async attributes(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Query() query: QueryParameters) {
     const { mediaType, contextValue, context } = await this.prepare(tenant, request);
-    const attributes = await this.repository.attributes(tenant);
+    const attributes = this.restrictedTo(await this.repository.attributes(tenant), this.grantedTypes(tenant, principal));
     const body = flag(query, 'details')
       ? attributes.map((attribute) => this.attributeOf(attribute, context))
       : { id: `urn:ngsi-ld:AttributeList:${randomUUID()}`, type: 'AttributeList', attributeList: attributes.map((attribute) => context.compactIri(attribute.name)) };
@@ -76,12 +86,18 @@ export class DiscoveryController {
 
   @Get('attributes/:attrId')
   @ApiOperation({ summary: 'One attribute: Attribute (attributeCount, attributeTypes, typeNames)' })
-  async attribute(@Tenant() tenant: string, @Param('attrId') name: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async attribute(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Param('attrId') name: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const { mediaType, contextValue, context } = await this.prepare(tenant, request);
     assertName(name, 'attribute');
-    const [attribute] = await this.repository.attributes(tenant, context.expandTerm(name));
+    const [attribute] = this.restrictedTo(await this.repository.attributes(tenant, context.expandTerm(name)), this.grantedTypes(tenant, principal));
     if (!attribute) throw notFound(`no entity has an attribute ${name}`);
     return this.responder.body(request, reply, mediaType, contextValue, this.attributeOf(attribute, context));
+  }
+
+  /** Attributes as a restricted caller may know them: on granted types only. */
+  private restrictedTo(attributes: AttributeDetails[], granted: ((type: string) => boolean) | undefined): AttributeDetails[] {
+    if (!granted) return attributes;
+    return attributes.map((attribute) => ({ ...attribute, typeNames: attribute.typeNames.filter(granted) })).filter((attribute) => attribute.typeNames.length > 0);
   }
 
   private attributeOf(attribute: { name: string; count: number; attributeTypes: string[]; typeNames: string[] }, context: { compactIri(iri: string): string }) {

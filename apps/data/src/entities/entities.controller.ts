@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles, Tenant } from '@urbis/auth';
+import { CurrentPrincipal, type Principal, Roles, Tenant } from '@urbis/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ContextService } from '../contexts/context.service';
 import { negotiate, namedTenant, requestContext } from '../http/ngsi-ld-http';
@@ -27,16 +27,16 @@ export class EntitiesController {
   @Post()
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Create an entity (201, Location)' })
-  async create(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown): Promise<void> {
+  async create(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown): Promise<void> {
     const context = await this.contexts.resolve(requestContext(request, body));
-    const id = await this.entities.create(tenant, body, context);
+    const id = await this.entities.create(tenant, principal, body, context);
     reply.status(201).header('location', `/ngsi-ld/v1/entities/${encodeURIComponent(id)}`);
   }
 
   @Get()
   @Roles(...READERS)
   @ApiOperation({ summary: 'Query entities: type, id, idPattern, attrs, pick/omit, q, scopeQ, geo-query, paging, representations' })
-  async query(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Query() query: QueryParameters): Promise<object> {
+  async query(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Query() query: QueryParameters): Promise<object> {
     const mediaType = negotiate(request.headers.accept, { geoJson: true });
     const contextValue = requestContext(request);
     const context = await this.contexts.resolve(contextValue);
@@ -45,7 +45,7 @@ export class EntitiesController {
     const geo = geoPredicateOf(query, context);
     const selection = selectionOf(tenant, queryTermsOf(query), context, geo ? [geo] : []);
     const page = pageOf(query, this.entities.limits);
-    const { entities, count } = await this.entities.query(selection, page);
+    const { entities, count } = await this.entities.query(principal, selection, page);
     if (count !== undefined) reply.header('NGSILD-Results-Count', String(count));
     if (mediaType === 'application/geo+json') {
       const geometryProperty = geometryPropertyOf(query, context);
@@ -61,7 +61,7 @@ export class EntitiesController {
   @Roles(...READERS)
   @ApiOperation({ summary: 'Retrieve an entity' })
   async retrieve(
-    @Tenant() tenant: string,
+    @Tenant() tenant: string, @CurrentPrincipal() principal: Principal,
     @Param('entityId') id: string,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -73,7 +73,7 @@ export class EntitiesController {
     await this.entities.assertTenantReadable(tenant, namedTenant(request));
     const render = renderOptionsOf(query, context);
     const type = single(query, 'type');
-    const entity = await this.entities.retrieve(tenant, id, {
+    const entity = await this.entities.retrieve(tenant, principal, id, {
       ...(render.projection?.attrs && { attrs: render.projection.attrs }),
       ...(type !== undefined && { types: parseTypes(type.split(','), context) }),
     });
@@ -87,33 +87,33 @@ export class EntitiesController {
   @HttpCode(204)
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Replace an entity' })
-  async replace(@Tenant() tenant: string, @Param('entityId') id: string, @Req() request: FastifyRequest, @Body() body: unknown): Promise<void> {
+  async replace(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Param('entityId') id: string, @Req() request: FastifyRequest, @Body() body: unknown): Promise<void> {
     const context = await this.contexts.resolve(requestContext(request, body));
-    await this.entities.replace(tenant, id, body, context);
+    await this.entities.replace(tenant, principal, id, body, context);
   }
 
   @Patch(':entityId')
   @HttpCode(204)
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Merge an entity (merge-patch: null deletes)' })
-  async merge(@Tenant() tenant: string, @Param('entityId') id: string, @Req() request: FastifyRequest, @Body() body: unknown): Promise<void> {
+  async merge(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Param('entityId') id: string, @Req() request: FastifyRequest, @Body() body: unknown): Promise<void> {
     const context = await this.contexts.resolve(requestContext(request, body));
-    await this.entities.merge(tenant, id, body, context);
+    await this.entities.merge(tenant, principal, id, body, context);
   }
 
   @Delete(':entityId')
   @HttpCode(204)
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Delete an entity' })
-  async delete(@Tenant() tenant: string, @Param('entityId') id: string): Promise<void> {
-    await this.entities.delete(tenant, id);
+  async delete(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Param('entityId') id: string): Promise<void> {
+    await this.entities.delete(tenant, principal, id);
   }
 
   @Post(':entityId/attrs')
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Append attributes (options=noOverwrite keeps existing ones): 204, or 207 with what was not appended' })
   async append(
-    @Tenant() tenant: string,
+    @Tenant() tenant: string, @CurrentPrincipal() principal: Principal,
     @Param('entityId') id: string,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -122,7 +122,7 @@ export class EntitiesController {
   ): Promise<object | undefined> {
     const noOverwrite = optionsOf(query, ['noOverwrite']).has('noOverwrite');
     const context = await this.contexts.resolve(requestContext(request, body));
-    const result = await this.entities.appendAttributes(tenant, id, body, context, noOverwrite);
+    const result = await this.entities.appendAttributes(tenant, principal, id, body, context, noOverwrite);
     if (result.notUpdated.length === 0) {
       reply.status(204);
       return undefined;
@@ -135,14 +135,14 @@ export class EntitiesController {
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Update attributes the entity has: 204, or 207 with those it has not' })
   async update(
-    @Tenant() tenant: string,
+    @Tenant() tenant: string, @CurrentPrincipal() principal: Principal,
     @Param('entityId') id: string,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
     @Body() body: unknown,
   ): Promise<object | undefined> {
     const context = await this.contexts.resolve(requestContext(request, body));
-    const result = await this.entities.updateAttributes(tenant, id, body, context);
+    const result = await this.entities.updateAttributes(tenant, principal, id, body, context);
     if (result.notUpdated.length === 0) {
       reply.status(204);
       return undefined;
@@ -155,29 +155,29 @@ export class EntitiesController {
   @HttpCode(204)
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Partial attribute update' })
-  async partialUpdate(@Tenant() tenant: string, @Param('entityId') id: string, @Param('attrId') attr: string, @Req() request: FastifyRequest, @Body() body: unknown): Promise<void> {
+  async partialUpdate(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Param('entityId') id: string, @Param('attrId') attr: string, @Req() request: FastifyRequest, @Body() body: unknown): Promise<void> {
     const context = await this.contexts.resolve(requestContext(request, body));
-    await this.entities.partialAttributeUpdate(tenant, id, attr, body, context);
+    await this.entities.partialAttributeUpdate(tenant, principal, id, attr, body, context);
   }
 
   @Put(':entityId/attrs/:attrId')
   @HttpCode(204)
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Replace an attribute' })
-  async replaceAttribute(@Tenant() tenant: string, @Param('entityId') id: string, @Param('attrId') attr: string, @Req() request: FastifyRequest, @Body() body: unknown): Promise<void> {
+  async replaceAttribute(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Param('entityId') id: string, @Param('attrId') attr: string, @Req() request: FastifyRequest, @Body() body: unknown): Promise<void> {
     const context = await this.contexts.resolve(requestContext(request, body));
-    await this.entities.replaceAttribute(tenant, id, attr, body, context);
+    await this.entities.replaceAttribute(tenant, principal, id, attr, body, context);
   }
 
   @Delete(':entityId/attrs/:attrId')
   @HttpCode(204)
   @Roles(...WRITERS)
   @ApiOperation({ summary: 'Delete an attribute (datasetId, deleteAll)' })
-  async deleteAttribute(@Tenant() tenant: string, @Param('entityId') id: string, @Param('attrId') attr: string, @Req() request: FastifyRequest, @Query() query: QueryParameters): Promise<void> {
+  async deleteAttribute(@Tenant() tenant: string, @CurrentPrincipal() principal: Principal, @Param('entityId') id: string, @Param('attrId') attr: string, @Req() request: FastifyRequest, @Query() query: QueryParameters): Promise<void> {
     const context = await this.contexts.resolve(requestContext(request));
     const datasetId = single(query, 'datasetId');
     const deleteAll = flag(query, 'deleteAll');
     if (deleteAll && datasetId !== undefined) throw badRequest('deleteAll and datasetId cannot be combined');
-    await this.entities.deleteAttribute(tenant, id, attr, context, { ...(datasetId !== undefined && { datasetId }), deleteAll });
+    await this.entities.deleteAttribute(tenant, principal, id, attr, context, { ...(datasetId !== undefined && { datasetId }), deleteAll });
   }
 }

@@ -35,7 +35,8 @@ export class NgsiLdBodyParsers implements OnModuleInit {
         return;
       }
       if (text.trim() === '') {
-        done(badRequest('the request body is empty'), undefined);
+        // A DELETE (or GET) declaring a JSON body it does not send is common client behaviour.
+        done(['GET', 'DELETE', 'HEAD'].includes(request.method) ? null : badRequest('the request body is empty'), undefined);
         return;
       }
       try {

@@ -34,7 +34,7 @@ export interface CallOptions {
   /** A raw body sent as is (malformed JSON tests). */
   raw?: string;
   headers?: Record<string, string>;
-  /** Default `ines` the integrator of tenant alpha; `null` sends no token. */
+  /** Default `otto` the operator of tenant alpha (policies do not restrict operators); `null` sends no token. */
   user?: TestUser | null;
 }
 
@@ -80,7 +80,7 @@ export async function startBroker(name: string, env: Record<string, string> = {}
     token,
     async call<T>(method: string, path: string, options: CallOptions = {}): Promise<NgsiResponse<T>> {
       const headers: Record<string, string> = { ...options.headers };
-      const user = options.user === undefined ? 'integrator' : options.user;
+      const user = options.user === undefined ? 'operator' : options.user;
       if (user !== null) headers['authorization'] = `Bearer ${await token(user)}`;
       let body: string | undefined = options.raw;
       if (options.body !== undefined) {
