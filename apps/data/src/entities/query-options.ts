@@ -138,7 +138,8 @@ export function queryTermsOf(query: QueryParameters): QueryTerms {
     const value = single(query, name);
     if (value !== undefined) terms[name] = value;
   }
-  const attrs = list(query, 'attrs') ?? list(query, 'pick')?.filter((name) => !['id', 'type', 'scope'].includes(name));
+  // `attrs` also selects (entities with at least one of them); `pick` only projects.
+  const attrs = list(query, 'attrs');
   if (attrs && attrs.length > 0) terms.attrs = attrs;
   terms.local = flag(query, 'local');
   return terms;
