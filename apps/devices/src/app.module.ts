@@ -5,6 +5,7 @@ import { CommandsModule } from './commands/commands.module';
 import { OutboxModule } from './common/outbox.module';
 import { DecodingModule } from './decoding/decoding.module';
 import { DevicesModule } from './devices/devices.module';
+import { EnforcementModule } from './enforcement/enforcement.module';
 import { FirmwareModule } from './firmware/firmware.module';
 import { PrismaClient } from './prisma-client/client';
 import { ProfilesModule } from './profiles/profiles.module';
@@ -22,6 +23,7 @@ import { TwinModule } from './twin/twin.module';
     TwinModule,
     FirmwareModule,
     DecodingModule,
+    EnforcementModule,
   ],
 })
 export class AppModule {}

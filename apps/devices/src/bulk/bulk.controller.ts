@@ -1,5 +1,6 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Audited } from '@urbis/audit';
 import { Tenant, Roles } from '@urbis/auth';
 import { z } from 'zod';
 import { ApiProblems } from '../common/api';
@@ -35,6 +36,7 @@ export class BulkController {
   @Post('devices::bulk')
   @HttpCode(200)
   @Roles(...DEVICE_WRITERS)
+  @Audited({ action: 'devices.device.bulk-provision', resource: 'device-batch' })
   @ApiOperation({
     summary: `Provision up to ${BULK_MAX_ROWS} devices from JSON or CSV, idempotent by external id, with a result per row`,
     description:

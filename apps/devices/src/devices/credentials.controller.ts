@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Audited } from '@urbis/audit';
 import { Role, Roles, Tenant } from '@urbis/auth';
 import { z } from 'zod';
 import { ApiProblems } from '../common/api';
@@ -22,6 +23,7 @@ export class CredentialsController {
 
   @Post()
   @Roles(...CREDENTIAL_ADMINS)
+  @Audited({ action: 'devices.credential.issue', resource: 'device', idParam: 'deviceId' })
   @ApiOperation({
     summary:
       'Issue a device token (returned once). If the device has one, this is a rotation: the old one stays valid for the overlap',
@@ -49,6 +51,7 @@ export class CredentialsController {
 
   @Delete(':credentialId')
   @Roles(...CREDENTIAL_ADMINS)
+  @Audited({ action: 'devices.credential.revoke', resource: 'credential', idParam: 'credentialId' })
   @ApiOperation({ summary: 'Revoke a credential now' })
   @ApiOkResponse({ schema: openApiSchema(credentialView, 'output') })
   @ApiProblems(400, 404, 409)

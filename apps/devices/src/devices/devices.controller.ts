@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Audited } from '@urbis/audit';
 import { Role, Roles, Tenant } from '@urbis/auth';
 import { deviceId } from '@urbis/contracts';
 import { ApiProblems } from '../common/api';
@@ -36,6 +37,7 @@ export class DevicesController {
 
   @Post()
   @Roles(...DEVICE_WRITERS)
+  @Audited({ action: 'devices.device.provision', resource: 'device', idFromResult: 'id' })
   @ApiOperation({ summary: 'Provision a device (state provisioned)' })
   @ApiBody({ schema: openApiSchema(deviceInput) })
   @ApiCreatedResponse({ schema: openApiSchema(deviceView, 'output') })
@@ -64,6 +66,7 @@ export class DevicesController {
 
   @Patch(':deviceId')
   @Roles(...DEVICE_WRITERS)
+  @Audited({ action: 'devices.device.update', resource: 'device', idParam: 'deviceId' })
   @ApiOperation({ summary: "Change a device's name, profile, tags, location, external id or DevEUI" })
   @ApiBody({ schema: openApiSchema(devicePatch) })
   @ApiOkResponse({ schema: openApiSchema(deviceView, 'output') })
@@ -79,6 +82,7 @@ export class DevicesController {
   @Post(':deviceId/lifecycle')
   @HttpCode(200)
   @Roles(...DEVICE_WRITERS)
+  @Audited({ action: 'devices.device.lifecycle', resource: 'device', idParam: 'deviceId' })
   @ApiOperation({
     summary: 'Move a device along provisioned → active ⇄ suspended → decommissioned (409 when not allowed)',
   })
@@ -96,6 +100,7 @@ export class DevicesController {
   @Delete(':deviceId')
   @HttpCode(204)
   @Roles(Role.PlatformAdmin, Role.TenantAdmin)
+  @Audited({ action: 'devices.device.delete', resource: 'device', idParam: 'deviceId' })
   @ApiOperation({ summary: 'Delete a device from the registry (its credentials are revoked)' })
   @ApiProblems(400, 404)
   async delete(@Tenant() tenant: string, @Param('deviceId', deviceIdPipe) id: string): Promise<void> {

@@ -8,6 +8,6 @@ import { DevicesService } from './devices.service';
 @Module({
   controllers: [DevicesController, CredentialsController],
   providers: [DevicesRepository, DevicesService, CredentialsService],
-  exports: [DevicesRepository, DevicesService],
+  exports: [DevicesRepository, DevicesService, CredentialsService],
 })
 export class DevicesModule {}
