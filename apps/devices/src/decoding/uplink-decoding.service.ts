@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { auditEvent } from '@urbis/audit';
 import { createEvent, type EventOf } from '@urbis/contracts';
 import { messageKeyOf, OutboxRelay, PermanentEventError } from '@urbis/messaging';
 import { SERVICE_CONFIG } from '@urbis/runtime';
@@ -154,18 +155,14 @@ export class UplinkDecodingService {
           at: new Date(),
         });
       }
-      const audit = createEvent('security.audit.recorded.v1', {
+      const audit = auditEvent('devices', {
         tenant: event.tenant,
-        source: 'devices',
-        payload: {
-          actor: { kind: 'device', id: event.payload.deviceId },
-          action: 'device.uplink.decode',
-          resource: { type: 'device', id: event.payload.deviceId },
-          outcome: 'failed',
-          reason: outcome.reason,
-          at: new Date().toISOString(),
-          details: { uplinkEventId: event.id, transport: event.payload.transport },
-        },
+        actor: { kind: 'device', id: event.payload.deviceId },
+        action: 'device.uplink.decode',
+        resource: { type: 'device', id: event.payload.deviceId },
+        outcome: 'failed',
+        reason: outcome.reason,
+        details: { uplinkEventId: event.id, transport: event.payload.transport },
       });
       items.push({
         topic: 'security.audit.recorded.v1',
