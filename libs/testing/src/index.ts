@@ -10,3 +10,4 @@ export * from './ts-process';
 export * from './service';
 export * from './topic-reader';
 export * from './test-realm';
+export * from './platform';
