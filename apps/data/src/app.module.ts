@@ -17,11 +17,16 @@ import { NgsiLdResponder } from './http/responder';
 import { ObservationIngest } from './ingest/observation-ingest';
 import { EntityRepository } from './storage/entity.repository';
 import { EntityStore } from './storage/entity-store';
+import { HistoryPartitions } from './temporal/history-partitions';
+import { HistoryRepository } from './temporal/history.repository';
+import { HistoryWriter } from './temporal/history-writer';
+import { TemporalController } from './temporal/temporal.controller';
+import { TemporalService } from './temporal/temporal.service';
 
-/** The NGSI-LD context broker: entities, batch operations, queries, discovery, @contexts, observation ingest. */
+/** The NGSI-LD context broker: entities, batch operations, queries, discovery, @contexts, temporal history, observation ingest. */
 @Module({
   imports: [DatabaseModule.forPool({ max: 16 }), OutboxRelayModule.forRoot({ pollIntervalMs: 100, batchSize: 500 })],
-  controllers: [EntitiesController, BatchController, DiscoveryController, ContextsController],
+  controllers: [EntitiesController, BatchController, DiscoveryController, ContextsController, TemporalController],
   providers: [
     NgsiLdBodyParsers,
     NgsiLdProblemHook,
@@ -36,6 +41,10 @@ import { EntityStore } from './storage/entity-store';
     BatchService,
     EntityEvents,
     ObservationIngest,
+    HistoryPartitions,
+    HistoryRepository,
+    HistoryWriter,
+    TemporalService,
   ],
 })
 export class AppModule {}
