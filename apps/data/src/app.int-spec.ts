@@ -3,14 +3,17 @@ import { startServiceForTest } from '@urbis/runtime';
 import { describeServiceBoot } from '@urbis/testing';
 import { AppModule } from './app.module';
 import { configSchema } from './config';
+import { expectedPartitions } from './temporal/history-partitions';
 
 describeServiceBoot({
   service: 'data',
   start: (env) => startServiceForTest(AppModule, configSchema, env),
   topics: provisionedTopics(),
-  workers: ['outbox-relay', 'entity-writer', 'observation-ingest', 'policy-feed'],
+  workers: ['outbox-relay', 'entity-writer', 'observation-ingest', 'policy-feed', 'history-partitions'],
   tables: [
-    ...['tenant', 'entity', 'entity_geo', 'attribute_instance', 'attribute_instance_default', 'jsonld_context'],
+    ...['tenant', 'entity', 'entity_geo', 'attribute_instance', 'attribute_instance_default', 'temporal_entity', 'jsonld_context'],
+    // the monthly history partitions made at boot (default: last month to three ahead)
+    ...expectedPartitions(new Date(), 3),
     // PostGIS's own table and views
     ...['spatial_ref_sys', 'geometry_columns', 'geography_columns'],
   ],
