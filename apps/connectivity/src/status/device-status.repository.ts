@@ -126,7 +126,9 @@ export class DeviceStatusRepository {
            reason = CASE WHEN device_status.status = 'online' THEN device_status.reason ELSE 'uplink' END,
            changed_at = CASE WHEN device_status.status = 'online' THEN device_status.changed_at ELSE EXCLUDED.changed_at END
          RETURNING ${RETURNING})
-       SELECT up.*, prev.status AS previous_status FROM up LEFT JOIN prev USING (tenant, device_id)`,
+       -- Only the rows whose status changed: a busy replica sees every device every second.
+       SELECT up.*, prev.status AS previous_status FROM up LEFT JOIN prev USING (tenant, device_id)
+        WHERE prev.status IS DISTINCT FROM up.status`,
       [
         sightings.map((s) => s.tenant),
         sightings.map((s) => s.deviceId),

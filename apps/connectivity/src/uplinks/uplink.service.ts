@@ -48,26 +48,21 @@ export class UplinkService {
   private async send<T extends DeviceMessageTopic>(topic: T, tenant: string, payload: PayloadOf<T>): Promise<string> {
     // createEvent validates: a payload the contract refuses never reaches the batch.
     const event = createEvent(topic, { tenant, source: 'connectivity', payload });
-    await tracer.startActiveSpan(
-      `${topic} publish`,
-      {
-        kind: SpanKind.PRODUCER,
-        attributes: { 'urbis.tenant': tenant, 'urbis.device_id': payload.deviceId, 'urbis.transport': payload.transport },
-      },
-      async (span) => {
-        // The reading's trace travels with its own message, even inside a shared produce request.
-        const headers: Record<string, string> = {};
-        propagation.inject(context.active(), headers);
-        try {
-          await this.batcher.send({ topic, key: `${tenant}/${payload.deviceId}`, event, headers } as OutgoingEvent);
-        } catch (error) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
-    );
+    const span = tracer.startSpan(`${topic} publish`, {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'urbis.tenant': tenant, 'urbis.device_id': payload.deviceId, 'urbis.transport': payload.transport },
+    });
+    // The reading's trace travels with its own message, even inside a shared produce request.
+    const headers: Record<string, string> = {};
+    propagation.inject(trace.setSpan(context.active(), span), headers);
+    try {
+      await this.batcher.send({ topic, key: `${tenant}/${payload.deviceId}`, event, headers } as OutgoingEvent);
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
     return event.id;
   }
 
