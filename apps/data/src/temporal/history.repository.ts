@@ -167,7 +167,7 @@ export class HistoryRepository {
          CROSS JOIN LATERAL (SELECT ${time} AS time, ${INSTANCE_COLUMNS} FROM attribute_instance a
                               WHERE a.tenant = ${tenantParam} AND a.entity_id = s.entity_id AND a.attr = s.attr AND a.dataset_id = s.dataset_id
                                 ${timeRange(query, params)}
-                              ORDER BY ${time} ${options.descending ? 'DESC' : 'ASC'}, a.instance_id LIMIT ${params.add(options.limit)}) i`,
+                              ORDER BY ${time} ${options.descending ? 'DESC' : 'ASC'}, a.ts ${options.descending ? 'DESC' : 'ASC'}, a.instance_id LIMIT ${params.add(options.limit)}) i`,
       params.values,
     );
     return rows.map((row) => ({
@@ -197,7 +197,9 @@ export class HistoryRepository {
     const time = `a.${TIME_COLUMN[query.timeproperty]}`;
     const range = timeRange(query, params);
     const inSeries = `a.tenant = ${tenantParam} AND a.entity_id = s.entity_id AND a.attr = s.attr AND a.dataset_id = s.dataset_id AND NOT a.deleted ${range}`;
-    const period = params.add(aggregation.period.text, 'interval');
+    const whole = !aggregation.period.calendar && aggregation.period.ms === 0;
+    // Only bound when used: PostgreSQL refuses a parameter whose type it cannot infer.
+    const period = whole ? '' : params.add(aggregation.period.text, 'interval');
     const origin = query.timerel === 'after' || query.timerel === 'between' ? `${params.add(query.timeAt, 'timestamptz')}` : `(SELECT min(${time}) FROM attribute_instance a WHERE ${inSeries})`;
     const upper = query.timerel === 'between' ? params.add(query.endTimeAt, 'timestamptz') : query.timerel === 'before' ? params.add(query.timeAt, 'timestamptz') : `(SELECT max(${time}) FROM attribute_instance a WHERE ${inSeries})`;
     const methods = new Set(aggregation.methods);
@@ -224,7 +226,7 @@ export class HistoryRepository {
       // Whole range (PT0S): one period; a fixed duration: date_bin; months and years: calendar
       // periods, generated and joined (date_bin cannot bin by months).
       let periods: string;
-      if (!aggregation.period.calendar && aggregation.period.ms === 0) {
+      if (whole) {
         periods = `SELECT o.origin AS start, o.upper AS "end", ${list} FROM attribute_instance a WHERE ${inSeries}`;
       } else if (!aggregation.period.calendar) {
         periods = `SELECT g.*, g.start + ${period} AS "end" FROM (SELECT date_bin(${period}, ${time}, o.origin) AS start, ${list} FROM attribute_instance a WHERE ${inSeries} GROUP BY 1) g`;

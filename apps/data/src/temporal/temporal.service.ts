@@ -219,9 +219,10 @@ export class TemporalService {
       if (ENTITY_MEMBERS.has(name)) continue;
       assertName(name, 'attribute name');
       const attr = context.expandTerm(name);
-      const items = Array.isArray(value) && value.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item)) && value.length > 0 ? value : [value];
+      // An array of instances, unless it is the (concise) value of one Property.
+      const items = Array.isArray(value) && value.some(isInstanceShaped) ? value : [value];
       for (const item of items) {
-        if (item === null) throw badRequest(`attribute "${name}" has an instance that is null`);
+        if (items.length > 1 && !isInstanceShaped(item)) throw badRequest(`attribute "${name}" lists ${JSON.stringify(item)} among its instances`);
         instances.push({ attr, instance: parseInstance(name, item, { context, now: at }, 0) });
       }
     }
@@ -229,6 +230,9 @@ export class TemporalService {
     return instances;
   }
 }
+
+const INSTANCE_MEMBERS = ['type', 'value', 'object', 'languageMap', 'valueList', 'objectList', 'json', 'vocab'];
+const isInstanceShaped = (item: unknown) => typeof item === 'object' && item !== null && !Array.isArray(item) && INSTANCE_MEMBERS.some((member) => member in item);
 
 function assertEntityId(id: string): void {
   if (!isUri(id)) throw badRequest(`entity id ${JSON.stringify(id)} is not a URI`);
