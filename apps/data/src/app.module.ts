@@ -17,16 +17,17 @@ import { NgsiLdResponder } from './http/responder';
 import { ObservationIngest } from './ingest/observation-ingest';
 import { EntityRepository } from './storage/entity.repository';
 import { EntityStore } from './storage/entity-store';
+import { SUBSCRIPTION_CONTROLLERS, SUBSCRIPTION_PROVIDERS } from './subscriptions';
 import { HistoryPartitions } from './temporal/history-partitions';
 import { HistoryRepository } from './temporal/history.repository';
 import { HistoryWriter } from './temporal/history-writer';
 import { TemporalController } from './temporal/temporal.controller';
 import { TemporalService } from './temporal/temporal.service';
 
-/** The NGSI-LD context broker: entities, batch operations, queries, discovery, @contexts, temporal history, observation ingest. */
+/** The NGSI-LD context broker: entities, batch operations, queries, discovery, @contexts, temporal history, subscriptions, observation ingest. */
 @Module({
   imports: [DatabaseModule.forPool({ max: 16 }), OutboxRelayModule.forRoot({ pollIntervalMs: 100, batchSize: 500 })],
-  controllers: [EntitiesController, BatchController, DiscoveryController, ContextsController, TemporalController],
+  controllers: [EntitiesController, BatchController, DiscoveryController, ContextsController, TemporalController, ...SUBSCRIPTION_CONTROLLERS],
   providers: [
     NgsiLdBodyParsers,
     NgsiLdProblemHook,
@@ -45,6 +46,7 @@ import { TemporalService } from './temporal/temporal.service';
     HistoryRepository,
     HistoryWriter,
     TemporalService,
+    ...SUBSCRIPTION_PROVIDERS,
   ],
 })
 export class AppModule {}

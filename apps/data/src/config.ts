@@ -30,6 +30,10 @@ export const configSchema = serviceConfigSchema(
     NGSILD_TEMPORAL_MAX_LAST_N: integer(1, 1_000_000).default(100_000).describe('The largest lastN accepted'),
     NGSILD_HISTORY_MONTHS_AHEAD: integer(1, 36).default(3).describe('Monthly history partitions kept created ahead of time'),
     NGSILD_HISTORY_MAINTENANCE_INTERVAL_MS: integer(10_000, 86_400_000).default(3_600_000),
+    NGSILD_SUBSCRIPTIONS_RELOAD_MS: integer(1000, 3_600_000).default(30_000).describe('Full reload of the subscription index (besides LISTEN/NOTIFY)'),
+    NGSILD_PERIODIC_TICK_MS: integer(100, 60_000).default(1000).describe('How often due periodic (timeInterval) subscriptions are notified'),
+    NGSILD_NOTIFICATION_MAX_ENTITIES: integer(1, 1000).default(100).describe('Entities per notification; a batch that matches more is split'),
+    DELIVERIES_CONSUMER_GROUP: z.string().trim().min(1).default('urbis-data-deliveries'),
     /** Identifies this replica (pod name); default the host name. */
     REPLICA_ID: z
       .string()
@@ -55,6 +59,12 @@ export const configSchema = serviceConfigSchema(
     observations: { consumerGroup: env.OBSERVATIONS_CONSUMER_GROUP },
     temporal: { maxInstances: env.NGSILD_TEMPORAL_MAX_INSTANCES, maxLastN: env.NGSILD_TEMPORAL_MAX_LAST_N },
     history: { monthsAhead: env.NGSILD_HISTORY_MONTHS_AHEAD, maintenanceIntervalMs: env.NGSILD_HISTORY_MAINTENANCE_INTERVAL_MS },
+    subscriptions: {
+      reloadMs: env.NGSILD_SUBSCRIPTIONS_RELOAD_MS,
+      periodicTickMs: env.NGSILD_PERIODIC_TICK_MS,
+      maxEntitiesPerNotification: env.NGSILD_NOTIFICATION_MAX_ENTITIES,
+      deliveriesConsumerGroup: env.DELIVERIES_CONSUMER_GROUP,
+    },
     replicaId: env.REPLICA_ID,
   }),
 );
