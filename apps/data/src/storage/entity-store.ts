@@ -191,11 +191,17 @@ export class EntityStore implements OnModuleInit {
     }
     const state = new Map<string, StoredEntity | null>(original);
 
+    // Each operation's instances go to the history, also those a later operation of the batch replaces.
+    const history: object[] = [];
     const outcomes: Outcome[] = operations.map((operation) => {
       const key = keyOf(operation.tenant, operation.entityId);
       try {
-        const change = operation.mutate(state.get(key) ?? null, now);
+        const previous = state.get(key) ?? null;
+        const change = operation.mutate(previous, now);
         state.set(key, change.next);
+        if (change.next !== previous) {
+          history.push(...historyRowsOf({ tenant: operation.tenant, before: previous, after: change.next, attributes: stampChanges(previous, change.next, now), at: now }));
+        }
         return { ok: true, result: change.result };
       } catch (error) {
         return { ok: false, error };
@@ -210,14 +216,14 @@ export class EntityStore implements OnModuleInit {
       changes.push({ tenant, before, after, attributes: stampChanges(before, after, now), at: now });
     }
     if (changes.length === 0) return outcomes;
-    await this.write(client, changes, pks);
+    await this.write(client, changes, pks, history);
     const tx = clientExecutor(client);
     for (const hook of this.hooks) await hook(tx, changes);
     return outcomes;
   }
 
   /** Writes the changed rows; `pks` (tenant + id → pk) learns the pks of inserted entities. */
-  private async write(client: PoolClient, changes: EntityChange[], pks: Map<string, string>): Promise<void> {
+  private async write(client: PoolClient, changes: EntityChange[], pks: Map<string, string>, history: object[]): Promise<void> {
     const inserts = changes.filter((change) => !change.before && change.after);
     const updates = changes.filter((change) => change.before && change.after);
     const deletes = changes.filter((change) => change.before && !change.after);
@@ -265,7 +271,6 @@ export class EntityStore implements OnModuleInit {
       }
     }
 
-    const history = changes.flatMap(historyRowsOf);
     if (history.length > 0) {
       await client.query(
         `INSERT INTO attribute_instance (tenant, entity_id, attr, dataset_id, instance_id, ts, observed_at, created_at, modified_at, deleted, instance)
@@ -351,7 +356,7 @@ function historyRowsOf(change: EntityChange) {
   for (const iri of change.attributes) {
     const after = change.after?.attrs[iri] ?? [];
     for (const instance of after) {
-      if (instance.modifiedAt !== change.at) continue;
+      if (change.before?.attrs[iri]?.includes(instance)) continue;
       rows.push(historyRow(change.tenant, entityId, iri, instance, false, change.at));
     }
     for (const instance of change.before?.attrs[iri] ?? []) {
