@@ -17,7 +17,9 @@ interface Mapper {
 }
 interface ClientRep {
   clientId: string;
-  secret: string;
+  enabled?: boolean;
+  fullScopeAllowed?: boolean;
+  secret?: string;
   publicClient: boolean;
   serviceAccountsEnabled: boolean;
   attributes?: Record<string, string>;
@@ -27,6 +29,12 @@ interface ClientRep {
 interface RealmRep {
   realm: string;
   accessTokenLifespan: number;
+  bruteForceProtected: boolean;
+  failureFactor: number;
+  permanentLockout: boolean;
+  eventsEnabled: boolean;
+  adminEventsEnabled: boolean;
+  scopeMappings: Array<{ client: string; roles: string[] }>;
   roles: { realm: Array<{ name: string }> };
   defaultDefaultClientScopes: string[];
   clientScopes: Array<{ name: string; protocolMappers: Mapper[] }>;
@@ -70,6 +78,18 @@ describe('deploy/keycloak/urbis-realm.json', () => {
     }
   });
 
+  it('protects logins against brute force, records login and admin events, keeps tokens short-lived', () => {
+    expect(realm).toMatchObject({ bruteForceProtected: true, permanentLockout: false, failureFactor: 5, eventsEnabled: true, adminEventsEnabled: true });
+    for (const id of SERVICES) expect(client(id)?.attributes?.['access.token.lifespan']).toBe('300');
+  });
+
+  it('has a disabled integrator client template, limited to the integrator role', () => {
+    expect(client('urbis-integrator-template')).toMatchObject({ enabled: false, publicClient: false, serviceAccountsEnabled: true, fullScopeAllowed: false, attributes: { 'urbis.template': 'integrator' } });
+    expect(client('urbis-integrator-template')?.secret).toBeUndefined();
+    expect(client('urbis-integrator-template')?.defaultClientScopes).toContain('tenant');
+    expect(realm.scopeMappings).toContainEqual({ client: 'urbis-integrator-template', roles: ['integrator'] });
+  });
+
   it('has the development-only client urbis-dev-admin, marked as such', () => {
     expect(client('urbis-dev-admin')).toMatchObject({
       secret: 'urbis-dev-secret',
@@ -86,7 +106,7 @@ describe('deploy/keycloak/urbis-realm.json', () => {
     const stripped = JSON.parse(
       execFileSync(process.execPath, [join(ROOT, 'deploy/keycloak/strip-dev-only.mjs'), REALM_FILE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
     ) as RealmRep;
-    expect(stripped.clients.map((c) => c.clientId).sort()).toEqual([...SERVICES].sort());
+    expect(stripped.clients.map((c) => c.clientId).sort()).toEqual([...SERVICES, 'urbis-integrator-template'].sort());
     expect(JSON.stringify(stripped)).not.toMatch(/urbis-dev-admin|urbis-dev-secret/);
     expect(stripped.users).toHaveLength(SERVICES.length);
   });
