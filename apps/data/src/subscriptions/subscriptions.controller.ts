@@ -18,7 +18,7 @@ export const subscriptionLocation = (id: string) => `${COLLECTION}/${encodeURICo
 
 /** NGSI-LD subscriptions (clauses 5.8 and 6.10, 6.11). */
 @ApiTags('NGSI-LD subscriptions')
-@Controller(['ngsi-ld/v1/subscriptions', 'ngsi-ld/v1/subscriptions/'])
+@Controller('ngsi-ld/v1/subscriptions')
 export class SubscriptionsController {
   constructor(
     private readonly subscriptions: SubscriptionsService,
