@@ -13,7 +13,8 @@ type DeliveryCompleted = EventOf<'integration.delivery.completed.v1'>;
 /** The consumer name under which delivery results are recorded as processed. */
 export const DELIVERY_RESULTS_CONSUMER = 'data.delivery-results';
 
-const later = (a: string | undefined, b: string | undefined) => (!a ? b : !b ? a : Date.parse(a) >= Date.parse(b) ? a : b);
+const later = (a: string | undefined, b: string | undefined) =>
+  !a ? b : !b ? a : Date.parse(a) >= Date.parse(b) ? a : b;
 
 /**
  * The integration service's delivery outcomes into the subscriptions' status (clause 5.2.14):
@@ -52,16 +53,29 @@ export class DeliveryResults implements OnModuleInit {
   }
 
   async handle(events: readonly DeliveryCompleted[]): Promise<void> {
-    const notifications = events.filter((event) => event.payload.subscriptionId !== undefined && (event.payload.kind ?? 'notification') === 'notification');
+    const notifications = events.filter(
+      (event) =>
+        event.payload.subscriptionId !== undefined &&
+        (event.payload.kind ?? 'notification') === 'notification',
+    );
     if (notifications.length === 0) return;
     await pgSqlExecutor(this.pool).transaction(async (tx) => {
-      const claimed = await claimEvents(tx, DELIVERY_RESULTS_CONSUMER, notifications.map((event) => event.id));
+      const claimed = await claimEvents(
+        tx,
+        DELIVERY_RESULTS_CONSUMER,
+        notifications.map((event) => event.id),
+      );
       const tallies = new Map<string, DeliveryTally>();
       for (const event of notifications) {
         if (!claimed.has(event.id)) continue;
         const { payload } = event;
         const key = `${event.tenant}\u0000${payload.subscriptionId}`;
-        const tally = tallies.get(key) ?? { tenant: event.tenant, subscriptionId: payload.subscriptionId as string, sent: 0, failed: 0 };
+        const tally = tallies.get(key) ?? {
+          tenant: event.tenant,
+          subscriptionId: payload.subscriptionId as string,
+          sent: 0,
+          failed: 0,
+        };
         const delivered = payload.outcome === 'delivered';
         tally.sent += payload.attempts;
         tally.failed += delivered ? payload.attempts - 1 : payload.attempts;

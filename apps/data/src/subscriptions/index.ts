@@ -8,4 +8,11 @@ import { SubscriptionsService } from './subscriptions.service';
 
 /** NGSI-LD subscriptions: the API, matching in every write's transaction, periodic notifications, delivery results. */
 export const SUBSCRIPTION_CONTROLLERS = [SubscriptionsController];
-export const SUBSCRIPTION_PROVIDERS = [SubscriptionsRepository, SubscriptionIndex, SubscriptionsService, SubscriptionNotifier, PeriodicNotifier, DeliveryResults];
+export const SUBSCRIPTION_PROVIDERS = [
+  SubscriptionsRepository,
+  SubscriptionIndex,
+  SubscriptionsService,
+  SubscriptionNotifier,
+  PeriodicNotifier,
+  DeliveryResults,
+];

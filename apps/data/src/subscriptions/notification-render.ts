@@ -6,7 +6,12 @@ import { NGSI_LD_NULL } from '../ngsi-ld/entity-input';
 import { renderEntity, type RenderOptions, renderTypes, valueOf } from '../ngsi-ld/entity-output';
 import type { AttributeType, StoredAttribute, StoredEntity } from '../ngsi-ld/stored';
 import type { KeyValuePair, NotificationTrigger } from './subscription';
-import { type ChangeFacts, type CompiledSubscription, datasetKey, type NotificationRendering } from './subscription-matcher';
+import {
+  type ChangeFacts,
+  type CompiledSubscription,
+  datasetKey,
+  type NotificationRendering,
+} from './subscription-matcher';
 
 type Json = Record<string, unknown>;
 
@@ -61,15 +66,19 @@ export function renderCurrent(entity: StoredEntity, rendering: NotificationRende
 export function renderChanged(subscription: CompiledSubscription, facts: ChangeFacts, at: string): Json {
   const { rendering, watched } = subscription;
   const options = renderOptions(rendering);
-  const shows = (iri: string) => (!rendering.projection?.attrs || rendering.projection.attrs.has(iri)) && !rendering.projection?.omitAttrs?.has(iri);
-  const inDataset = (instance: StoredAttribute) => !rendering.datasetIds || rendering.datasetIds.has(datasetKey(instance));
+  const shows = (iri: string) =>
+    (!rendering.projection?.attrs || rendering.projection.attrs.has(iri)) &&
+    !rendering.projection?.omitAttrs?.has(iri);
+  const inDataset = (instance: StoredAttribute) =>
+    !rendering.datasetIds || rendering.datasetIds.has(datasetKey(instance));
   let out: Json;
   if (facts.kind === 'deleted') {
     const entity = facts.state;
     out = {};
     if (rendering.projection?.id ?? true) out['id'] = entity.id;
     if (rendering.projection?.type ?? true) out['type'] = renderTypes(entity.types, rendering.context);
-    if (entity.scopes.length > 0 && (rendering.projection?.scope ?? true) && rendering.format !== 'keyValues') out['scope'] = entity.scopes.length === 1 ? entity.scopes[0] : entity.scopes;
+    if (entity.scopes.length > 0 && (rendering.projection?.scope ?? true) && rendering.format !== 'keyValues')
+      out['scope'] = entity.scopes.length === 1 ? entity.scopes[0] : entity.scopes;
     if (rendering.sysAttrs && rendering.format !== 'keyValues') {
       out['createdAt'] = entity.createdAt;
       out['modifiedAt'] = entity.modifiedAt;
@@ -77,8 +86,11 @@ export function renderChanged(subscription: CompiledSubscription, facts: ChangeF
     out['deletedAt'] = at;
     for (const [iri, attribute] of facts.attributes) {
       if (!shows(iri) || (watched && !watched.has(iri))) continue;
-      const removed = attribute.deleted.filter(inDataset).map((instance) => renderRemoved(instance, rendering, at));
-      if (removed.length > 0) out[rendering.context.compactIri(iri)] = removed.length === 1 ? removed[0] : removed;
+      const removed = attribute.deleted
+        .filter(inDataset)
+        .map((instance) => renderRemoved(instance, rendering, at));
+      if (removed.length > 0)
+        out[rendering.context.compactIri(iri)] = removed.length === 1 ? removed[0] : removed;
     }
     return out;
   }
@@ -92,10 +104,18 @@ export function renderChanged(subscription: CompiledSubscription, facts: ChangeF
         const index = shown.indexOf(after);
         if (index < 0) continue;
         if (shown.length === 1) out[name] = withPrevious(out[name], after, before, rendering);
-        else (out[name] as unknown[])[index] = withPrevious((out[name] as unknown[])[index], after, before, rendering);
+        else
+          (out[name] as unknown[])[index] = withPrevious(
+            (out[name] as unknown[])[index],
+            after,
+            before,
+            rendering,
+          );
       }
     }
-    const removed = attribute.deleted.filter(inDataset).map((instance) => renderRemoved(instance, rendering, at));
+    const removed = attribute.deleted
+      .filter(inDataset)
+      .map((instance) => renderRemoved(instance, rendering, at));
     if (removed.length > 0) {
       const shown = (facts.state.attrs[iri] ?? []).filter(inDataset).length;
       const kept = out[name] === undefined ? [] : shown > 1 ? (out[name] as unknown[]) : [out[name]];
@@ -107,22 +127,40 @@ export function renderChanged(subscription: CompiledSubscription, facts: ChangeF
 }
 
 /** The rendered instance with the value `before` had (a bare concise value becomes an object first). */
-function withPrevious(rendered: unknown, after: StoredAttribute, before: StoredAttribute, rendering: NotificationRendering): Json {
-  const object: Json = isJsonObject(rendered) && !isBareConciseValue(rendered, after, rendering) ? { ...rendered } : { [VALUE_MEMBER_NAME[after.type]]: rendered };
+function withPrevious(
+  rendered: unknown,
+  after: StoredAttribute,
+  before: StoredAttribute,
+  rendering: NotificationRendering,
+): Json {
+  const object: Json =
+    isJsonObject(rendered) && !isBareConciseValue(rendered, after, rendering)
+      ? { ...rendered }
+      : { [VALUE_MEMBER_NAME[after.type]]: rendered };
   object[PREVIOUS_MEMBER[before.type]] = valueOf(before, rendering.context);
   return object;
 }
 
-const isJsonObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isJsonObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A concise Property can be its bare value, and that value can itself be an object. */
-function isBareConciseValue(instance: Json, after: StoredAttribute, rendering: NotificationRendering): boolean {
-  return rendering.format === 'concise' && (after.type === 'Property' || after.type === 'GeoProperty') && !('value' in instance);
+function isBareConciseValue(
+  instance: Json,
+  after: StoredAttribute,
+  rendering: NotificationRendering,
+): boolean {
+  return (
+    rendering.format === 'concise' &&
+    (after.type === 'Property' || after.type === 'GeoProperty') &&
+    !('value' in instance)
+  );
 }
 
 /** A removed instance: NGSI-LD Null in its value member, deletedAt under sysAttrs, its previous value under showChanges. */
 function renderRemoved(instance: StoredAttribute, rendering: NotificationRendering, at: string): unknown {
-  const nothing = instance.type === 'ListProperty' || instance.type === 'ListRelationship' ? [NGSI_LD_NULL] : NGSI_LD_NULL;
+  const nothing =
+    instance.type === 'ListProperty' || instance.type === 'ListRelationship' ? [NGSI_LD_NULL] : NGSI_LD_NULL;
   if (rendering.format === 'keyValues') return nothing;
   const out: Json = {};
   if (rendering.format === 'normalized') out['type'] = instance.type;
@@ -140,7 +178,9 @@ function renderRemoved(instance: StoredAttribute, rendering: NotificationRenderi
 /** The GeoJSON Feature of a rendered entity (clause 4.5.16), its geometry from the stored state. */
 function featureOf(rendered: Json, state: StoredEntity, rendering: NotificationRendering): Json {
   const { id, ...properties } = rendered;
-  const geometry = state.attrs[rendering.geometryProperty]?.find((instance) => instance.type === 'GeoProperty' && instance.datasetId === undefined)?.value;
+  const geometry = state.attrs[rendering.geometryProperty]?.find(
+    (instance) => instance.type === 'GeoProperty' && instance.datasetId === undefined,
+  )?.value;
   return { id, type: 'Feature', geometry: geometry ?? null, properties };
 }
 
@@ -156,19 +196,31 @@ export interface NotifiedEntity {
  * notifications keep their order. JSON links the subscription's @context (the delivery engine
  * sends receiverInfo as headers, MQTT metadata for mqtt); JSON-LD carries it in each entity.
  */
-export function notificationEvent(subscription: CompiledSubscription, entities: readonly NotifiedEntity[], notifiedAt: string, reason?: NotificationTrigger): OutboxItem {
+export function notificationEvent(
+  subscription: CompiledSubscription,
+  entities: readonly NotifiedEntity[],
+  notifiedAt: string,
+  reason?: NotificationTrigger,
+): OutboxItem {
   const { rendering } = subscription;
   const endpoint = subscription.stored.body.notification.endpoint;
   let data: unknown;
-  if (rendering.accept === 'application/ld+json') data = entities.map(({ rendered }) => ({ ...rendered, '@context': rendering.ldContext }));
-  else if (rendering.accept === 'application/geo+json') data = { type: 'FeatureCollection', features: entities.map(({ rendered, state }) => featureOf(rendered, state, rendering)) };
+  if (rendering.accept === 'application/ld+json')
+    data = entities.map(({ rendered }) => ({ ...rendered, '@context': rendering.ldContext }));
+  else if (rendering.accept === 'application/geo+json')
+    data = {
+      type: 'FeatureCollection',
+      features: entities.map(({ rendered, state }) => featureOf(rendered, state, rendering)),
+    };
   else data = entities.map(({ rendered }) => rendered);
   const notificationId = randomUUID();
   const receiverInfo: KeyValuePair[] = [...(endpoint.receiverInfo ?? [])];
   if (/^mqtts?:/i.test(endpoint.uri)) {
-    for (const pair of endpoint.notifierInfo ?? []) if (MQTT_NOTIFIER_KEYS.has(pair.key.toLowerCase())) receiverInfo.push(pair);
+    for (const pair of endpoint.notifierInfo ?? [])
+      if (MQTT_NOTIFIER_KEYS.has(pair.key.toLowerCase())) receiverInfo.push(pair);
   }
-  if (rendering.accept !== 'application/ld+json') receiverInfo.push({ key: 'Link', value: linkHeader(rendering.contextLink) });
+  if (rendering.accept !== 'application/ld+json')
+    receiverInfo.push({ key: 'Link', value: linkHeader(rendering.contextLink) });
   const event = createEvent('data.notification.requested.v1', {
     tenant: subscription.tenant,
     source: 'data',
@@ -191,7 +243,10 @@ export function notificationEvent(subscription: CompiledSubscription, entities: 
 }
 
 /** Splits a subscription's entities into notifications of at most `maxEntities` and about `maxBytes` of JSON each. */
-export function chunked(entities: readonly NotifiedEntity[], limits: { maxEntities: number; maxBytes: number }): NotifiedEntity[][] {
+export function chunked(
+  entities: readonly NotifiedEntity[],
+  limits: { maxEntities: number; maxBytes: number },
+): NotifiedEntity[][] {
   const chunks: NotifiedEntity[][] = [];
   let current: NotifiedEntity[] = [];
   let bytes = 0;

@@ -83,8 +83,14 @@ export class PeriodicNotifier implements OnModuleInit {
           .map((entity) => this.visible(compiled, entity))
           .filter((entity): entity is StoredEntity => entity !== null)
           .map((state) => ({ rendered: renderCurrent(state, compiled.rendering), state }));
-        const limits = { maxEntities: this.config.subscriptions.maxEntitiesPerNotification, maxBytes: MAX_NOTIFICATION_BYTES };
-        await enqueueEvents(tx, chunked(entities, limits).map((chunk) => notificationEvent(compiled, chunk, notifiedAt)));
+        const limits = {
+          maxEntities: this.config.subscriptions.maxEntitiesPerNotification,
+          maxBytes: MAX_NOTIFICATION_BYTES,
+        };
+        await enqueueEvents(
+          tx,
+          chunked(entities, limits).map((chunk) => notificationEvent(compiled, chunk, notifiedAt)),
+        );
       }
       await this.repository.reschedule(tx, subscription);
     }
@@ -101,7 +107,11 @@ export class PeriodicNotifier implements OnModuleInit {
 
   private visible(subscription: CompiledSubscription, entity: StoredEntity): StoredEntity | null {
     const { owner } = subscription;
-    const scope = this.access.scope(subscription.tenant, { ...owner, tenant: subscription.tenant, roles: owner.roles as Role[] }, 'read');
+    const scope = this.access.scope(
+      subscription.tenant,
+      { ...owner, tenant: subscription.tenant, roles: owner.roles as Role[] },
+      'read',
+    );
     return this.access.visible(entity, scope);
   }
 }

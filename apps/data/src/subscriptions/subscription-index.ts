@@ -24,15 +24,23 @@ class TenantSubscriptions {
 
   candidates(change: EntityChange, found: Set<CompiledSubscription>): void {
     if (!this.byType || !this.byAttribute) this.build();
-    for (const type of change.after?.types ?? []) for (const subscription of this.byType?.get(type) ?? []) found.add(subscription);
-    for (const type of change.before?.types ?? []) for (const subscription of this.byType?.get(type) ?? []) found.add(subscription);
-    if (this.byAttribute?.size) for (const iri of change.attributes) for (const subscription of this.byAttribute.get(iri) ?? []) found.add(subscription);
+    for (const type of change.after?.types ?? [])
+      for (const subscription of this.byType?.get(type) ?? []) found.add(subscription);
+    for (const type of change.before?.types ?? [])
+      for (const subscription of this.byType?.get(type) ?? []) found.add(subscription);
+    if (this.byAttribute?.size)
+      for (const iri of change.attributes)
+        for (const subscription of this.byAttribute.get(iri) ?? []) found.add(subscription);
   }
 
   private build(): void {
     const byType = new Map<string, CompiledSubscription[]>();
     const byAttribute = new Map<string, CompiledSubscription[]>();
-    const add = (map: Map<string, CompiledSubscription[]>, key: string, subscription: CompiledSubscription) => {
+    const add = (
+      map: Map<string, CompiledSubscription[]>,
+      key: string,
+      subscription: CompiledSubscription,
+    ) => {
       const list = map.get(key);
       if (!list) map.set(key, [subscription]);
       else if (!list.includes(subscription)) list.push(subscription);
@@ -41,7 +49,8 @@ class TenantSubscriptions {
       if (subscription.periodic || !subscription.isActive) continue;
       if (subscription.selectors) {
         // Every conjunction needs all of its types, so its first one finds every entity it can select.
-        for (const selector of subscription.selectors) for (const conjunction of selector.types) add(byType, conjunction[0] as string, subscription);
+        for (const selector of subscription.selectors)
+          for (const conjunction of selector.types) add(byType, conjunction[0] as string, subscription);
       } else {
         for (const iri of subscription.watched ?? []) add(byAttribute, iri, subscription);
       }
@@ -89,7 +98,13 @@ export class SubscriptionIndex implements OnModuleInit {
     this.stopped = false;
     await this.listen();
     await this.reload();
-    this.reloadTimer = setInterval(() => void this.reload().catch((error: unknown) => this.logger.error({ err: error }, 'subscription reload failed')), this.config.subscriptions.reloadMs);
+    this.reloadTimer = setInterval(
+      () =>
+        void this.reload().catch((error: unknown) =>
+          this.logger.error({ err: error }, 'subscription reload failed'),
+        ),
+      this.config.subscriptions.reloadMs,
+    );
   }
 
   async stop(): Promise<void> {
@@ -166,11 +181,20 @@ export class SubscriptionIndex implements OnModuleInit {
   private async compile(stored: StoredSubscription): Promise<CompiledSubscription | undefined> {
     try {
       const subscription = await this.contexts.resolve(stored.context);
-      const notification = stored.body.jsonldContext ? await this.contexts.resolve(stored.body.jsonldContext) : subscription;
-      return compileSubscription(stored, { subscription, notification, coreContextUrl: this.contexts.coreContextUrl });
+      const notification = stored.body.jsonldContext
+        ? await this.contexts.resolve(stored.body.jsonldContext)
+        : subscription;
+      return compileSubscription(stored, {
+        subscription,
+        notification,
+        coreContextUrl: this.contexts.coreContextUrl,
+      });
     } catch (error) {
       // Its @context could not be loaded (a remote document gone while not cached): matched again at the next reload.
-      this.logger.error({ err: error, tenant: stored.tenant, subscription: stored.body.id }, 'subscription left out of matching');
+      this.logger.error(
+        { err: error, tenant: stored.tenant, subscription: stored.body.id },
+        'subscription left out of matching',
+      );
       return undefined;
     }
   }
@@ -211,9 +235,14 @@ export class SubscriptionIndex implements OnModuleInit {
   private onNotification(notification: Notification): void {
     try {
       const [tenant, id] = JSON.parse(notification.payload ?? '') as [string, string];
-      void this.refresh(tenant, id).catch((error: unknown) => this.logger.error({ err: error, tenant, subscription: id }, 'subscription refresh failed'));
+      void this.refresh(tenant, id).catch((error: unknown) =>
+        this.logger.error({ err: error, tenant, subscription: id }, 'subscription refresh failed'),
+      );
     } catch (error) {
-      this.logger.error({ err: error, payload: notification.payload }, 'unreadable subscription change notification');
+      this.logger.error(
+        { err: error, payload: notification.payload },
+        'unreadable subscription change notification',
+      );
     }
   }
 }

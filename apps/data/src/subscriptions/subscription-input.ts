@@ -37,7 +37,8 @@ const TYPE_OPERATORS = /([,|;()])/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 const MAX_PAIRS = 64;
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export interface SubscriptionInputOptions {
   context: ActiveContext;
@@ -46,7 +47,10 @@ export interface SubscriptionInputOptions {
 }
 
 /** A complete subscription from a creation request; `generateId` names one that has no id. */
-export function parseSubscription(raw: unknown, options: SubscriptionInputOptions & { generateId: () => string }): SubscriptionBody {
+export function parseSubscription(
+  raw: unknown,
+  options: SubscriptionInputOptions & { generateId: () => string },
+): SubscriptionBody {
   if (!isObject(raw)) throw badRequest('a subscription must be a JSON object');
   const members = parseMembers(raw, options);
   if (members.type === undefined) throw badRequest('type is mandatory and must be "Subscription"');
@@ -61,12 +65,19 @@ export function parseSubscription(raw: unknown, options: SubscriptionInputOption
  * An update (clause 5.8.2): the fragment's members replace the subscription's, `notification`
  * member by member; a null removes an optional member. The result is checked as a whole.
  */
-export function applyFragment(current: SubscriptionBody, raw: unknown, options: SubscriptionInputOptions): SubscriptionBody {
+export function applyFragment(
+  current: SubscriptionBody,
+  raw: unknown,
+  options: SubscriptionInputOptions,
+): SubscriptionBody {
   if (!isObject(raw)) throw badRequest('a subscription fragment must be a JSON object');
   const members = parseMembers(raw, options);
-  if (members.id !== undefined && members.id !== current.id) throw badRequest(`the fragment's id ${members.id} is not the subscription ${current.id}`);
+  if (members.id !== undefined && members.id !== current.id)
+    throw badRequest(`the fragment's id ${members.id} is not the subscription ${current.id}`);
   if (members.notification === null) throw badRequest('notification is mandatory and cannot be removed');
-  const notification = members.notification ? mergeNotification(current.notification, members.notification) : current.notification;
+  const notification = members.notification
+    ? mergeNotification(current.notification, members.notification)
+    : current.notification;
   const merged: Json = { ...current };
   for (const [name, value] of Object.entries(members)) {
     if (name === 'id' || name === 'type' || name === 'notification') continue;
@@ -78,8 +89,12 @@ export function applyFragment(current: SubscriptionBody, raw: unknown, options: 
   return body;
 }
 
-function mergeNotification(current: NotificationParams, fragment: Fragment<NotificationParams>): NotificationParams {
-  if (fragment.endpoint === null) throw badRequest('notification.endpoint is mandatory and cannot be removed');
+function mergeNotification(
+  current: NotificationParams,
+  fragment: Fragment<NotificationParams>,
+): NotificationParams {
+  if (fragment.endpoint === null)
+    throw badRequest('notification.endpoint is mandatory and cannot be removed');
   const merged: Json = { ...current };
   for (const [name, value] of Object.entries(fragment)) {
     if (value === null) delete merged[name];
@@ -92,19 +107,32 @@ function mergeNotification(current: NotificationParams, fragment: Fragment<Notif
 
 /** Rules that tie members together (Table 5.2.12-1, 5.2.14-1). */
 function checkCombination(body: SubscriptionBody): void {
-  if (!body.entities && !body.watchedAttributes) throw badRequest('a subscription needs entities or watchedAttributes (or both)');
-  if (body.timeInterval !== undefined && body.watchedAttributes) throw badRequest('timeInterval and watchedAttributes cannot be combined: a periodic subscription watches nothing');
-  if (body.timeInterval !== undefined && body.throttling !== undefined) throw badRequest('timeInterval and throttling cannot be combined');
+  if (!body.entities && !body.watchedAttributes)
+    throw badRequest('a subscription needs entities or watchedAttributes (or both)');
+  if (body.timeInterval !== undefined && body.watchedAttributes)
+    throw badRequest(
+      'timeInterval and watchedAttributes cannot be combined: a periodic subscription watches nothing',
+    );
+  if (body.timeInterval !== undefined && body.throttling !== undefined)
+    throw badRequest('timeInterval and throttling cannot be combined');
   checkProjection(body.notification);
 }
 
 function checkProjection(notification: NotificationParams): void {
-  if (notification.attributes && (notification.pick || notification.omit)) throw badRequest('notification.attributes cannot be combined with pick or omit');
+  if (notification.attributes && (notification.pick || notification.omit))
+    throw badRequest('notification.attributes cannot be combined with pick or omit');
   if (notification.pick && notification.omit) {
     const both = notification.pick.filter((member) => notification.omit?.includes(member));
-    throw badRequest(both.length > 0 ? `notification.pick and omit both name ${both.join(', ')}` : 'notification.pick and omit cannot be combined');
+    throw badRequest(
+      both.length > 0
+        ? `notification.pick and omit both name ${both.join(', ')}`
+        : 'notification.pick and omit cannot be combined',
+    );
   }
-  if (notification.showChanges && (notification.format === 'keyValues' || notification.format === 'simplified')) {
+  if (
+    notification.showChanges &&
+    (notification.format === 'keyValues' || notification.format === 'simplified')
+  ) {
     throw badRequest('notification.showChanges cannot be true with the keyValues format');
   }
 }
@@ -126,7 +154,10 @@ function parseMembers(raw: Json, options: SubscriptionInputOptions): Fragment<Su
   };
   const out: Fragment<SubscriptionBody> = {};
   const given = (name: string) => name in raw && raw[name] !== undefined;
-  const nullable = <K extends keyof SubscriptionBody>(name: K, parse: (value: unknown) => SubscriptionBody[K]) => {
+  const nullable = <K extends keyof SubscriptionBody>(
+    name: K,
+    parse: (value: unknown) => SubscriptionBody[K],
+  ) => {
     if (!given(name)) return;
     out[name] = raw[name] === null ? null : parse(raw[name]);
   };
@@ -136,14 +167,25 @@ function parseMembers(raw: Json, options: SubscriptionInputOptions): Fragment<Su
     out.id = raw['id'];
   }
   if (given('type')) {
-    if (raw['type'] !== 'Subscription') throw badRequest(`type must be "Subscription", not ${JSON.stringify(raw['type'])}`);
+    if (raw['type'] !== 'Subscription')
+      throw badRequest(`type must be "Subscription", not ${JSON.stringify(raw['type'])}`);
     out.type = 'Subscription';
   }
   nullable('subscriptionName', (value) => text(value, 'subscriptionName'));
   nullable('description', (value) => text(value, 'description'));
-  nullable('entities', (value) => nonEmpty(value, 'entities').map((item, i) => entitySelector(item, `entities[${i}]`, context)));
-  nullable('watchedAttributes', (value) => unique(nonEmpty(value, 'watchedAttributes').map((name, i) => expand(text(name, `watchedAttributes[${i}]`), 'watched attribute'))));
-  nullable('notificationTrigger', (value) => unique(nonEmpty(value, 'notificationTrigger').map((trigger, i) => notificationTrigger(trigger, i))));
+  nullable('entities', (value) =>
+    nonEmpty(value, 'entities').map((item, i) => entitySelector(item, `entities[${i}]`, context)),
+  );
+  nullable('watchedAttributes', (value) =>
+    unique(
+      nonEmpty(value, 'watchedAttributes').map((name, i) =>
+        expand(text(name, `watchedAttributes[${i}]`), 'watched attribute'),
+      ),
+    ),
+  );
+  nullable('notificationTrigger', (value) =>
+    unique(nonEmpty(value, 'notificationTrigger').map((trigger, i) => notificationTrigger(trigger, i))),
+  );
   nullable('timeInterval', (value) => positive(value, 'timeInterval'));
   nullable('throttling', (value) => positive(value, 'throttling'));
   const query = (value: unknown, what: string, parse: (text: string) => unknown) => {
@@ -151,8 +193,12 @@ function parseMembers(raw: Json, options: SubscriptionInputOptions): Fragment<Su
     checked(written, parse);
     return written;
   };
-  nullable('q', (value) => query(value, 'q', (q) => parseQ(q, { expand: (term) => context.expandTerm(term) })));
-  nullable('csf', (value) => query(value, 'csf', (csf) => parseQ(csf, { expand: (term) => context.expandTerm(term) })));
+  nullable('q', (value) =>
+    query(value, 'q', (q) => parseQ(q, { expand: (term) => context.expandTerm(term) })),
+  );
+  nullable('csf', (value) =>
+    query(value, 'csf', (csf) => parseQ(csf, { expand: (term) => context.expandTerm(term) })),
+  );
   nullable('scopeQ', (value) => query(value, 'scopeQ', parseScopeQ));
   nullable('geoQ', (value) => geoQuery(value, context));
   nullable('isActive', (value) => flag(value, 'isActive'));
@@ -171,13 +217,15 @@ function parseMembers(raw: Json, options: SubscriptionInputOptions): Fragment<Su
     const ids = typeof value === 'string' ? [value] : nonEmpty(value, 'datasetId');
     return unique(
       ids.map((id, i) => {
-        if (id !== '@none' && !isUri(id)) throw badRequest(`datasetId[${i}] ${JSON.stringify(id)} is not a URI (or @none)`);
+        if (id !== '@none' && !isUri(id))
+          throw badRequest(`datasetId[${i}] ${JSON.stringify(id)} is not a URI (or @none)`);
         return id as string;
       }),
     );
   });
   nullable('jsonldContext', (value) => {
-    if (typeof value !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(value)) throw badRequest(`jsonldContext ${JSON.stringify(value)} is not an absolute URL`);
+    if (typeof value !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(value))
+      throw badRequest(`jsonldContext ${JSON.stringify(value)} is not an absolute URL`);
     return value;
   });
   if (given('notification')) {
@@ -187,11 +235,17 @@ function parseMembers(raw: Json, options: SubscriptionInputOptions): Fragment<Su
   return out;
 }
 
-function notificationParams(raw: unknown, expand: (name: string, what: string) => string): Fragment<NotificationParams> {
+function notificationParams(
+  raw: unknown,
+  expand: (name: string, what: string) => string,
+): Fragment<NotificationParams> {
   if (!isObject(raw)) throw badRequest('notification must be an object');
   const out: Fragment<NotificationParams> = {};
   const given = (name: string) => name in raw && raw[name] !== undefined;
-  const nullable = <K extends keyof NotificationParams>(name: K, parse: (value: unknown) => NotificationParams[K]) => {
+  const nullable = <K extends keyof NotificationParams>(
+    name: K,
+    parse: (value: unknown) => NotificationParams[K],
+  ) => {
     if (!given(name)) return;
     out[name] = raw[name] === null ? null : parse(raw[name]);
   };
@@ -199,17 +253,31 @@ function notificationParams(raw: unknown, expand: (name: string, what: string) =
     const value = text(name, what);
     return ENTITY_MEMBERS.has(value) ? value : expand(value, what);
   };
-  nullable('attributes', (value) => unique(nonEmpty(value, 'notification.attributes').map((name, i) => expand(text(name, `notification.attributes[${i}]`), 'notification attribute'))));
-  nullable('pick', (value) => unique(nonEmpty(value, 'notification.pick').map((name, i) => member(name, `notification.pick[${i}]`))));
-  nullable('omit', (value) => unique(nonEmpty(value, 'notification.omit').map((name, i) => member(name, `notification.omit[${i}]`))));
+  nullable('attributes', (value) =>
+    unique(
+      nonEmpty(value, 'notification.attributes').map((name, i) =>
+        expand(text(name, `notification.attributes[${i}]`), 'notification attribute'),
+      ),
+    ),
+  );
+  nullable('pick', (value) =>
+    unique(nonEmpty(value, 'notification.pick').map((name, i) => member(name, `notification.pick[${i}]`))),
+  );
+  nullable('omit', (value) =>
+    unique(nonEmpty(value, 'notification.omit').map((name, i) => member(name, `notification.omit[${i}]`))),
+  );
   nullable('format', (value) => {
-    if (typeof value !== 'string' || !FORMATS.has(value as NotificationFormat)) throw badRequest(`notification.format must be one of normalized, concise, keyValues, simplified, not ${JSON.stringify(value)}`);
+    if (typeof value !== 'string' || !FORMATS.has(value as NotificationFormat))
+      throw badRequest(
+        `notification.format must be one of normalized, concise, keyValues, simplified, not ${JSON.stringify(value)}`,
+      );
     return value as NotificationFormat;
   });
   nullable('sysAttrs', (value) => flag(value, 'notification.sysAttrs'));
   nullable('showChanges', (value) => flag(value, 'notification.showChanges'));
   nullable('endpoint', (value) => endpoint(value));
-  if (out.showChanges && (out.format === 'keyValues' || out.format === 'simplified')) throw badRequest('notification.showChanges cannot be true with the keyValues format');
+  if (out.showChanges && (out.format === 'keyValues' || out.format === 'simplified'))
+    throw badRequest('notification.showChanges cannot be true with the keyValues format');
   return out;
 }
 
@@ -217,17 +285,27 @@ function endpoint(raw: unknown): Endpoint {
   if (!isObject(raw)) throw badRequest('notification.endpoint must be an object');
   const uri = raw['uri'];
   if (typeof uri !== 'string') throw badRequest('notification.endpoint.uri is mandatory');
-  if (!notificationEndpoint.shape.uri.safeParse(uri).success) throw badRequest(`notification.endpoint.uri ${JSON.stringify(uri)} is not an http, https, mqtt or mqtts URL`);
-  if (/^mqtts?:/i.test(uri) && new URL(uri).pathname.replace(/^\/+/, '') === '') throw badRequest('an mqtt(s) notification.endpoint.uri must name the topic to publish on, e.g. mqtt://broker:1883/city/notifications');
+  if (!notificationEndpoint.shape.uri.safeParse(uri).success)
+    throw badRequest(
+      `notification.endpoint.uri ${JSON.stringify(uri)} is not an http, https, mqtt or mqtts URL`,
+    );
+  if (/^mqtts?:/i.test(uri) && new URL(uri).pathname.replace(/^\/+/, '') === '')
+    throw badRequest(
+      'an mqtt(s) notification.endpoint.uri must name the topic to publish on, e.g. mqtt://broker:1883/city/notifications',
+    );
   const out: Endpoint = { uri };
   if (raw['accept'] !== undefined) {
-    if (!(NOTIFICATION_MEDIA_TYPES as readonly unknown[]).includes(raw['accept'])) throw badRequest(`notification.endpoint.accept must be one of ${NOTIFICATION_MEDIA_TYPES.join(', ')}`);
+    if (!(NOTIFICATION_MEDIA_TYPES as readonly unknown[]).includes(raw['accept']))
+      throw badRequest(`notification.endpoint.accept must be one of ${NOTIFICATION_MEDIA_TYPES.join(', ')}`);
     out.accept = raw['accept'] as Endpoint['accept'];
   }
   if (raw['timeout'] !== undefined) out.timeout = positive(raw['timeout'], 'notification.endpoint.timeout');
-  if (raw['cooldown'] !== undefined) out.cooldown = positive(raw['cooldown'], 'notification.endpoint.cooldown');
-  if (raw['receiverInfo'] !== undefined) out.receiverInfo = keyValuePairs(raw['receiverInfo'], 'notification.endpoint.receiverInfo', true);
-  if (raw['notifierInfo'] !== undefined) out.notifierInfo = keyValuePairs(raw['notifierInfo'], 'notification.endpoint.notifierInfo', false);
+  if (raw['cooldown'] !== undefined)
+    out.cooldown = positive(raw['cooldown'], 'notification.endpoint.cooldown');
+  if (raw['receiverInfo'] !== undefined)
+    out.receiverInfo = keyValuePairs(raw['receiverInfo'], 'notification.endpoint.receiverInfo', true);
+  if (raw['notifierInfo'] !== undefined)
+    out.notifierInfo = keyValuePairs(raw['notifierInfo'], 'notification.endpoint.notifierInfo', false);
   return out;
 }
 
@@ -236,11 +314,18 @@ function keyValuePairs(raw: unknown, what: string, asHeaders: boolean): KeyValue
   if (!Array.isArray(raw)) throw badRequest(`${what} must be an array of {key, value}`);
   if (raw.length > MAX_PAIRS) throw badRequest(`${what} has more than ${MAX_PAIRS} entries`);
   return raw.map((pair, i) => {
-    if (!isObject(pair) || typeof pair['key'] !== 'string' || typeof pair['value'] !== 'string' || pair['key'] === '') {
+    if (
+      !isObject(pair) ||
+      typeof pair['key'] !== 'string' ||
+      typeof pair['value'] !== 'string' ||
+      pair['key'] === ''
+    ) {
       throw badRequest(`${what}[${i}] must be {"key": <string>, "value": <string>}`);
     }
-    if (asHeaders && !HEADER_NAME.test(pair['key'])) throw badRequest(`${what}[${i}].key ${JSON.stringify(pair['key'])} is not a valid header name`);
-    if (/[\r\n\0]/.test(pair['value']) || pair['value'].length > 8192) throw badRequest(`${what}[${i}].value must be one line of at most 8192 characters`);
+    if (asHeaders && !HEADER_NAME.test(pair['key']))
+      throw badRequest(`${what}[${i}].key ${JSON.stringify(pair['key'])} is not a valid header name`);
+    if (/[\r\n\0]/.test(pair['value']) || pair['value'].length > 8192)
+      throw badRequest(`${what}[${i}].value must be one line of at most 8192 characters`);
     return { key: pair['key'], value: pair['value'] };
   });
 }
@@ -289,17 +374,30 @@ export function compactTypeSelection(expanded: string, compact: (iri: string) =>
 
 function geoQuery(raw: unknown, context: ActiveContext): GeoQuerySpec {
   if (!isObject(raw)) throw badRequest('geoQ must be an object with geometry, coordinates and georel');
-  const input = { geometry: raw['geometry'], coordinates: raw['coordinates'], georel: raw['georel'], geoproperty: raw['geoproperty'] };
-  const parsed = checked(input, (value) => parseGeoQuery(value, { expand: (term) => context.expandTerm(term) }));
+  const input = {
+    geometry: raw['geometry'],
+    coordinates: raw['coordinates'],
+    georel: raw['georel'],
+    geoproperty: raw['geoproperty'],
+  };
+  const parsed = checked(input, (value) =>
+    parseGeoQuery(value, { expand: (term) => context.expandTerm(term) }),
+  );
   if (!parsed) throw badRequest('geoQ needs georel, geometry and coordinates');
-  const spec: GeoQuerySpec = { geometry: raw['geometry'] as string, coordinates: raw['coordinates'], georel: raw['georel'] as string };
+  const spec: GeoQuerySpec = {
+    geometry: raw['geometry'] as string,
+    coordinates: raw['coordinates'],
+    georel: raw['georel'] as string,
+  };
   if (raw['geoproperty'] !== undefined) spec.geoproperty = parsed.geoproperty;
   return spec;
 }
 
 function notificationTrigger(value: unknown, index: number): NotificationTrigger {
   if (!(NOTIFICATION_TRIGGERS as readonly unknown[]).includes(value)) {
-    throw badRequest(`notificationTrigger[${index}] ${JSON.stringify(value)} is not one of ${NOTIFICATION_TRIGGERS.join(', ')}`);
+    throw badRequest(
+      `notificationTrigger[${index}] ${JSON.stringify(value)} is not one of ${NOTIFICATION_TRIGGERS.join(', ')}`,
+    );
   }
   return value as NotificationTrigger;
 }
@@ -324,7 +422,8 @@ function flag(value: unknown, what: string): boolean {
 }
 
 function positive(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw badRequest(`${what} must be a positive number, not ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw badRequest(`${what} must be a positive number, not ${JSON.stringify(value)}`);
   return value;
 }
 

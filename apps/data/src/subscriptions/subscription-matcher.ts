@@ -4,10 +4,25 @@ import { VALUE_MEMBER } from '../ngsi-ld/entity-input';
 import type { Format, LanguagePreference, Projection } from '../ngsi-ld/entity-output';
 import type { StoredAttribute, StoredEntity } from '../ngsi-ld/stored';
 import { matchesTypeSelection, parseTypeSelection, type TypeSelection } from '../ngsi-ld/type-selection';
-import { type GeoQuery, matchesQ, matchesScopeQ, parseGeoQuery, parseQ, parseScopeQ, type QNode, type ScopeNode } from '../query';
+import {
+  type GeoQuery,
+  matchesQ,
+  matchesScopeQ,
+  parseGeoQuery,
+  parseQ,
+  parseScopeQ,
+  type QNode,
+  type ScopeNode,
+} from '../query';
 import { languageOf } from '../entities/query-options';
 import type { EntityChange } from '../storage/entity-store';
-import { DEFAULT_TRIGGERS, type NotificationMediaType, type NotificationTrigger, type StoredSubscription, type SubscriptionOwner } from './subscription';
+import {
+  DEFAULT_TRIGGERS,
+  type NotificationMediaType,
+  type NotificationTrigger,
+  type StoredSubscription,
+  type SubscriptionOwner,
+} from './subscription';
 
 /** How a matched subscription's notifications look. */
 export interface NotificationRendering {
@@ -101,7 +116,10 @@ export function compileSubscription(
   if (body.watchedAttributes) compiled.watched = new Set(body.watchedAttributes);
   if (body.q !== undefined) compiled.q = parseQ(body.q, { expand });
   if (body.scopeQ !== undefined) compiled.scopeQ = parseScopeQ(body.scopeQ);
-  if (body.geoQ) compiled.geo = parseGeoQuery(body.geoQ, { expand: (term) => (term === body.geoQ?.geoproperty ? term : expand(term)) });
+  if (body.geoQ)
+    compiled.geo = parseGeoQuery(body.geoQ, {
+      expand: (term) => (term === body.geoQ?.geoproperty ? term : expand(term)),
+    });
   if (body.expiresAt !== undefined) compiled.expiresAt = Date.parse(body.expiresAt);
   if (body.throttling !== undefined) compiled.throttlingMs = body.throttling * 1000;
   const projection = projectionOf(params.attributes, params.pick, params.omit);
@@ -116,9 +134,22 @@ export function compileSubscription(
 
 function projectionOf(attributes?: string[], pick?: string[], omit?: string[]): Projection | undefined {
   if (attributes) return { id: true, type: true, scope: true, attrs: new Set(attributes) };
-  const attrsOf = (members: string[]) => new Set(members.filter((member) => !['id', 'type', 'scope'].includes(member)));
-  if (pick) return { id: pick.includes('id'), type: pick.includes('type'), scope: pick.includes('scope'), attrs: attrsOf(pick) };
-  if (omit) return { id: !omit.includes('id'), type: !omit.includes('type'), scope: !omit.includes('scope'), omitAttrs: attrsOf(omit) };
+  const attrsOf = (members: string[]) =>
+    new Set(members.filter((member) => !['id', 'type', 'scope'].includes(member)));
+  if (pick)
+    return {
+      id: pick.includes('id'),
+      type: pick.includes('type'),
+      scope: pick.includes('scope'),
+      attrs: attrsOf(pick),
+    };
+  if (omit)
+    return {
+      id: !omit.includes('id'),
+      type: !omit.includes('type'),
+      scope: !omit.includes('scope'),
+      omitAttrs: attrsOf(omit),
+    };
   return undefined;
 }
 
@@ -150,7 +181,12 @@ export function factsOf(change: EntityChange): ChangeFacts {
       const replaced = before.find((candidate) => datasetKey(candidate) === datasetKey(instance));
       if (!replaced) facts.created.push(instance);
       // Mutations keep what they leave alone by reference: a new object is a written instance.
-      else if (replaced !== instance) facts.updated.push({ after: instance, before: replaced, valueChanged: !sameValue(replaced, instance) });
+      else if (replaced !== instance)
+        facts.updated.push({
+          after: instance,
+          before: replaced,
+          valueChanged: !sameValue(replaced, instance),
+        });
     }
     for (const instance of before) {
       if (!after.some((kept) => datasetKey(kept) === datasetKey(instance))) facts.deleted.push(instance);
@@ -167,7 +203,12 @@ function sameValue(a: StoredAttribute, b: StoredAttribute): boolean {
 }
 
 /** Which reason wins when a change is several things at once for a subscription. */
-const UPDATE_REASONS: readonly NotificationTrigger[] = ['attributeUpdated', 'attributeCreated', 'attributeDeleted', 'entityUpdated'];
+const UPDATE_REASONS: readonly NotificationTrigger[] = [
+  'attributeUpdated',
+  'attributeCreated',
+  'attributeDeleted',
+  'entityUpdated',
+];
 
 /**
  * Why `subscription` is notified of the change, or undefined when it is not (clause 5.8.6 and
@@ -176,11 +217,16 @@ const UPDATE_REASONS: readonly NotificationTrigger[] = ['attributeUpdated', 'att
  * triggers on a watched attribute (any attribute when none is watched) and watched dataset.
  * Active, unexpired, non-periodic subscriptions only.
  */
-export function triggerOf(subscription: CompiledSubscription, facts: ChangeFacts, at: number): NotificationTrigger | undefined {
+export function triggerOf(
+  subscription: CompiledSubscription,
+  facts: ChangeFacts,
+  at: number,
+): NotificationTrigger | undefined {
   if (!subscription.isActive || subscription.periodic) return undefined;
   if (subscription.expiresAt !== undefined && subscription.expiresAt <= at) return undefined;
   const entity = facts.state;
-  if (subscription.selectors && !subscription.selectors.some((selector) => selects(selector, entity))) return undefined;
+  if (subscription.selectors && !subscription.selectors.some((selector) => selects(selector, entity)))
+    return undefined;
   const reason = reasonOf(subscription, facts);
   if (!reason) return undefined;
   if (subscription.q && !matchesQ(subscription.q, entity)) return undefined;
@@ -203,17 +249,26 @@ function reasonOf(subscription: CompiledSubscription, facts: ChangeFacts): Notif
   for (const [iri, attribute] of facts.attributes) {
     if (!watchedHere(iri)) continue;
     if (attribute.created.some(inDataset)) happened.add('attributeCreated');
-    if (attribute.updated.some((update) => inDataset(update.after) && (update.valueChanged || subscription.notifyOnMetadataChange))) happened.add('attributeUpdated');
+    if (
+      attribute.updated.some(
+        (update) => inDataset(update.after) && (update.valueChanged || subscription.notifyOnMetadataChange),
+      )
+    )
+      happened.add('attributeUpdated');
     if (attribute.deleted.some(inDataset)) happened.add('attributeDeleted');
   }
   const hasWatched = !watched || Object.keys(facts.state.attrs).some((iri) => watched.has(iri));
   if (facts.kind === 'created') {
     if (triggers.has('entityCreated') && hasWatched) return 'entityCreated';
-    return triggers.has('attributeCreated') && happened.has('attributeCreated') ? 'attributeCreated' : undefined;
+    return triggers.has('attributeCreated') && happened.has('attributeCreated')
+      ? 'attributeCreated'
+      : undefined;
   }
   if (facts.kind === 'deleted') {
     if (triggers.has('entityDeleted') && hasWatched) return 'entityDeleted';
-    return triggers.has('attributeDeleted') && happened.has('attributeDeleted') ? 'attributeDeleted' : undefined;
+    return triggers.has('attributeDeleted') && happened.has('attributeDeleted')
+      ? 'attributeDeleted'
+      : undefined;
   }
   if (happened.size > 0) happened.add('entityUpdated');
   return UPDATE_REASONS.find((reason) => happened.has(reason) && triggers.has(reason));

@@ -73,14 +73,23 @@ export class SubscriptionNotifier implements OnModuleInit {
   /** The change as the subscription's owner may see it (data-access policies); null when none of it. */
   private visibleFacts(subscription: CompiledSubscription, facts: ChangeFacts): ChangeFacts | null {
     const { owner } = subscription;
-    const scope = this.access.scope(subscription.tenant, { ...owner, tenant: subscription.tenant, roles: owner.roles as Role[] }, 'read');
+    const scope = this.access.scope(
+      subscription.tenant,
+      { ...owner, tenant: subscription.tenant, roles: owner.roles as Role[] },
+      'read',
+    );
     if (scope.unrestricted) return facts;
     const before = facts.change.before && this.access.visible(facts.change.before, scope);
     const after = facts.change.after && this.access.visible(facts.change.after, scope);
     if (!before && !after) return null;
     const shown = new Set(Object.keys({ ...before?.attrs, ...after?.attrs }));
     // An entity that comes into sight is a creation for this reader, one that goes out of sight a deletion.
-    return factsOf({ ...facts.change, before: before ?? null, after: after ?? null, attributes: facts.change.attributes.filter((iri) => shown.has(iri)) });
+    return factsOf({
+      ...facts.change,
+      before: before ?? null,
+      after: after ?? null,
+      attributes: facts.change.attributes.filter((iri) => shown.has(iri)),
+    });
   }
 
   /** Keeps the hits whose entity is in its subscription's geoQ: one statement for the batch, on the geometries of each change's state. */
@@ -89,7 +98,9 @@ export class SubscriptionNotifier implements OnModuleInit {
     if (spatial.length === 0) return hits;
     const states = new Map<ChangeFacts, number>();
     for (const hit of spatial) if (!states.has(hit.facts)) states.set(hit.facts, states.size);
-    const geometries = [...states].flatMap(([facts, n]) => geometriesOf(facts.state).map(([attr, geom]) => ({ pk: n, attr, geom })));
+    const geometries = [...states].flatMap(([facts, n]) =>
+      geometriesOf(facts.state).map(([attr, geom]) => ({ pk: n, attr, geom })),
+    );
     const bySubscription = new Map<CompiledSubscription, Set<number>>();
     for (const hit of spatial) {
       const set = bySubscription.get(hit.subscription) ?? new Set<number>();
@@ -113,7 +124,11 @@ export class SubscriptionNotifier implements OnModuleInit {
     );
     const subscriptions = [...bySubscription.keys()];
     const inside = new Set(rows.map((row) => `${row.s}/${row.pk}`));
-    return hits.filter((hit) => !hit.subscription.geo || inside.has(`${subscriptions.indexOf(hit.subscription)}/${states.get(hit.facts)}`));
+    return hits.filter(
+      (hit) =>
+        !hit.subscription.geo ||
+        inside.has(`${subscriptions.indexOf(hit.subscription)}/${states.get(hit.facts)}`),
+    );
   }
 
   /**
@@ -121,9 +136,19 @@ export class SubscriptionNotifier implements OnModuleInit {
    * nothing now. This replica's memory answers when it knows; otherwise the claim is in SQL.
    */
   private async throttled(tx: SqlExecutor, hits: Hit[], notifiedAt: string, at: number): Promise<Hit[]> {
-    const throttled = [...new Set(hits.filter((hit) => hit.subscription.throttlingMs !== undefined).map((hit) => hit.subscription))];
+    const throttled = [
+      ...new Set(
+        hits.filter((hit) => hit.subscription.throttlingMs !== undefined).map((hit) => hit.subscription),
+      ),
+    ];
     if (throttled.length === 0) return hits;
-    const open = throttled.filter((subscription) => !(subscription.lastNotifiedMs !== undefined && subscription.lastNotifiedMs + (subscription.throttlingMs as number) > at));
+    const open = throttled.filter(
+      (subscription) =>
+        !(
+          subscription.lastNotifiedMs !== undefined &&
+          subscription.lastNotifiedMs + (subscription.throttlingMs as number) > at
+        ),
+    );
     const claimed = await this.repository.claimThrottled(tx, open, notifiedAt);
     for (const subscription of claimed) subscription.lastNotifiedMs = at;
     return hits.filter((hit) => hit.subscription.throttlingMs === undefined || claimed.has(hit.subscription));
@@ -135,10 +160,21 @@ export class SubscriptionNotifier implements OnModuleInit {
     for (const hit of hits) {
       let rendered: NotifiedEntity;
       try {
-        rendered = { rendered: renderChanged(hit.subscription, hit.facts, notifiedAt), state: hit.facts.state };
+        rendered = {
+          rendered: renderChanged(hit.subscription, hit.facts, notifiedAt),
+          state: hit.facts.state,
+        };
       } catch (error) {
         // A rendering bug must not refuse the city's writes; it is logged with what it concerns.
-        this.logger.error({ err: error, tenant: hit.subscription.tenant, subscription: hit.subscription.id, entity: hit.facts.state.id }, 'notification could not be rendered');
+        this.logger.error(
+          {
+            err: error,
+            tenant: hit.subscription.tenant,
+            subscription: hit.subscription.id,
+            entity: hit.facts.state.id,
+          },
+          'notification could not be rendered',
+        );
         continue;
       }
       const byReason = groups.get(hit.subscription) ?? new Map<NotificationTrigger, NotifiedEntity[]>();
@@ -148,10 +184,14 @@ export class SubscriptionNotifier implements OnModuleInit {
       else byReason.set(hit.reason, [rendered]);
     }
     const items: OutboxItem[] = [];
-    const limits = { maxEntities: this.config.subscriptions.maxEntitiesPerNotification, maxBytes: MAX_NOTIFICATION_BYTES };
+    const limits = {
+      maxEntities: this.config.subscriptions.maxEntitiesPerNotification,
+      maxBytes: MAX_NOTIFICATION_BYTES,
+    };
     for (const [subscription, byReason] of groups) {
       for (const [reason, entities] of byReason) {
-        for (const chunk of chunked(entities, limits)) items.push(notificationEvent(subscription, chunk, notifiedAt, reason));
+        for (const chunk of chunked(entities, limits))
+          items.push(notificationEvent(subscription, chunk, notifiedAt, reason));
       }
     }
     return items;
@@ -161,6 +201,8 @@ export class SubscriptionNotifier implements OnModuleInit {
 /** Every GeoProperty instance of the entity: [attribute IRI, geometry]. */
 function geometriesOf(entity: StoredEntity): [string, unknown][] {
   return Object.entries(entity.attrs).flatMap(([iri, instances]) =>
-    instances.filter((instance) => instance.type === 'GeoProperty' && instance.value !== undefined).map((instance) => [iri, instance.value] as [string, unknown]),
+    instances
+      .filter((instance) => instance.type === 'GeoProperty' && instance.value !== undefined)
+      .map((instance) => [iri, instance.value] as [string, unknown]),
   );
 }

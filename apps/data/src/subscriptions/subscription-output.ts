@@ -10,7 +10,11 @@ const ENTITY_MEMBERS = new Set(['id', 'type', 'scope']);
  * members — status, notification.timesSent/timesFailed, and the last notification, success,
  * failure and their status once there has been one. createdAt/modifiedAt with sysAttrs.
  */
-export function renderSubscription(subscription: StoredSubscription, context: ActiveContext, options: { sysAttrs: boolean; now?: number }): Record<string, unknown> {
+export function renderSubscription(
+  subscription: StoredSubscription,
+  context: ActiveContext,
+  options: { sysAttrs: boolean; now?: number },
+): Record<string, unknown> {
   const { body } = subscription;
   const compact = (iri: string) => context.compactIri(iri);
   const out: Record<string, unknown> = { id: body.id, type: 'Subscription' };
@@ -25,10 +29,26 @@ export function renderSubscription(subscription: StoredSubscription, context: Ac
   }
   if (body.watchedAttributes) out['watchedAttributes'] = body.watchedAttributes.map(compact);
   out['notificationTrigger'] = body.notificationTrigger ?? [...DEFAULT_TRIGGERS];
-  for (const name of ['timeInterval', 'q', 'scopeQ', 'csf', 'isActive', 'expiresAt', 'throttling', 'lang', 'datasetId', 'jsonldContext', 'notifyOnMetadataChange'] as const) {
+  for (const name of [
+    'timeInterval',
+    'q',
+    'scopeQ',
+    'csf',
+    'isActive',
+    'expiresAt',
+    'throttling',
+    'lang',
+    'datasetId',
+    'jsonldContext',
+    'notifyOnMetadataChange',
+  ] as const) {
     if (body[name] !== undefined) out[name] = body[name];
   }
-  if (body.geoQ) out['geoQ'] = { ...body.geoQ, ...(body.geoQ.geoproperty !== undefined && { geoproperty: compact(body.geoQ.geoproperty) }) };
+  if (body.geoQ)
+    out['geoQ'] = {
+      ...body.geoQ,
+      ...(body.geoQ.geoproperty !== undefined && { geoproperty: compact(body.geoQ.geoproperty) }),
+    };
   out['status'] = statusOf(body, options.now);
 
   const params = body.notification;

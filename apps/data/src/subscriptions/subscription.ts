@@ -27,7 +27,11 @@ export const DEFAULT_TRIGGERS: readonly NotificationTrigger[] = ['attributeCreat
 
 export type NotificationFormat = 'normalized' | 'concise' | 'keyValues' | 'simplified';
 
-export const NOTIFICATION_MEDIA_TYPES = ['application/json', 'application/ld+json', 'application/geo+json'] as const;
+export const NOTIFICATION_MEDIA_TYPES = [
+  'application/json',
+  'application/ld+json',
+  'application/geo+json',
+] as const;
 export type NotificationMediaType = (typeof NOTIFICATION_MEDIA_TYPES)[number];
 
 export interface KeyValuePair {
@@ -126,7 +130,10 @@ export type SubscriptionStatus = 'active' | 'paused' | 'expired';
  * Clause 5.8.2: expired once expiresAt has passed (pausing or resuming does not revive an expired
  * subscription, a new expiresAt does), else paused while isActive is false, else active.
  */
-export function statusOf(body: Pick<SubscriptionBody, 'isActive' | 'expiresAt'>, now: number = Date.now()): SubscriptionStatus {
+export function statusOf(
+  body: Pick<SubscriptionBody, 'isActive' | 'expiresAt'>,
+  now: number = Date.now(),
+): SubscriptionStatus {
   if (body.expiresAt !== undefined && Date.parse(body.expiresAt) <= now) return 'expired';
   if (body.isActive === false) return 'paused';
   return 'active';

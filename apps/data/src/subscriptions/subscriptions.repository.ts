@@ -85,14 +85,27 @@ export class SubscriptionsRepository {
     return this.transaction(async (client) => {
       const { body } = subscription;
       const columns = columnsOf(body);
-      await client.query('INSERT INTO tenant (name) VALUES ($1) ON CONFLICT DO NOTHING', [subscription.tenant]);
+      await client.query('INSERT INTO tenant (name) VALUES ($1) ON CONFLICT DO NOTHING', [
+        subscription.tenant,
+      ]);
       const { rowCount } = await client.query(
         `INSERT INTO subscription (tenant, id, body, context, context_link, owner, is_active, expires_at, time_interval, throttling,
                                    next_notification_at, created_at, modified_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $9::float8 IS NULL THEN NULL ELSE $11::timestamptz + make_interval(secs => $9) END, $11, $11)
          ON CONFLICT (tenant, id) DO NOTHING`,
-        [subscription.tenant, body.id, JSON.stringify(body), JSON.stringify(subscription.context ?? null), subscription.contextLink, JSON.stringify(subscription.owner),
-          columns.isActive, columns.expiresAt, columns.timeInterval, columns.throttling, subscription.createdAt],
+        [
+          subscription.tenant,
+          body.id,
+          JSON.stringify(body),
+          JSON.stringify(subscription.context ?? null),
+          subscription.contextLink,
+          JSON.stringify(subscription.owner),
+          columns.isActive,
+          columns.expiresAt,
+          columns.timeInterval,
+          columns.throttling,
+          subscription.createdAt,
+        ],
       );
       if ((rowCount ?? 0) === 0) return false;
       await notify(client, subscription.tenant, body.id);
@@ -101,21 +114,34 @@ export class SubscriptionsRepository {
   }
 
   async find(tenant: string, id: string): Promise<StoredSubscription | null> {
-    const { rows } = await this.pool.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscription s WHERE s.tenant = $1 AND s.id = $2`, [tenant, id]);
+    const { rows } = await this.pool.query<SubscriptionRow>(
+      `SELECT ${COLUMNS} FROM subscription s WHERE s.tenant = $1 AND s.id = $2`,
+      [tenant, id],
+    );
     return rows[0] ? toStored(rows[0]) : null;
   }
 
-  async list(tenant: string, page: { limit: number; offset: number }): Promise<{ subscriptions: StoredSubscription[]; total: number }> {
+  async list(
+    tenant: string,
+    page: { limit: number; offset: number },
+  ): Promise<{ subscriptions: StoredSubscription[]; total: number }> {
     const [{ rows }, counted] = await Promise.all([
-      this.pool.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscription s WHERE s.tenant = $1 ORDER BY s.seq LIMIT $2 OFFSET $3`, [tenant, page.limit, page.offset]),
-      this.pool.query<{ count: string }>('SELECT count(*) AS count FROM subscription WHERE tenant = $1', [tenant]),
+      this.pool.query<SubscriptionRow>(
+        `SELECT ${COLUMNS} FROM subscription s WHERE s.tenant = $1 ORDER BY s.seq LIMIT $2 OFFSET $3`,
+        [tenant, page.limit, page.offset],
+      ),
+      this.pool.query<{ count: string }>('SELECT count(*) AS count FROM subscription WHERE tenant = $1', [
+        tenant,
+      ]),
     ]);
     return { subscriptions: rows.map(toStored), total: Number(counted.rows[0]?.count ?? 0) };
   }
 
   /** Every subscription of every tenant (the matching index is built from it). */
   async all(): Promise<StoredSubscription[]> {
-    const { rows } = await this.pool.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscription s ORDER BY s.seq`);
+    const { rows } = await this.pool.query<SubscriptionRow>(
+      `SELECT ${COLUMNS} FROM subscription s ORDER BY s.seq`,
+    );
     return rows.map(toStored);
   }
 
@@ -123,21 +149,41 @@ export class SubscriptionsRepository {
    * Applies `change` to the subscription under a row lock; null when it does not exist. The
    * periodic schedule restarts when timeInterval changes or the subscription is resumed.
    */
-  async update(tenant: string, id: string, change: (current: StoredSubscription) => Promise<StoredSubscription> | StoredSubscription): Promise<StoredSubscription | null> {
+  async update(
+    tenant: string,
+    id: string,
+    change: (current: StoredSubscription) => Promise<StoredSubscription> | StoredSubscription,
+  ): Promise<StoredSubscription | null> {
     return this.transaction(async (client) => {
-      const { rows } = await client.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscription s WHERE s.tenant = $1 AND s.id = $2 FOR UPDATE`, [tenant, id]);
+      const { rows } = await client.query<SubscriptionRow>(
+        `SELECT ${COLUMNS} FROM subscription s WHERE s.tenant = $1 AND s.id = $2 FOR UPDATE`,
+        [tenant, id],
+      );
       if (!rows[0]) return null;
       const current = toStored(rows[0]);
       const next = await change(current);
       const columns = columnsOf(next.body);
-      const reschedule = next.body.timeInterval !== current.body.timeInterval || (next.body.isActive ?? true) !== (current.body.isActive ?? true);
+      const reschedule =
+        next.body.timeInterval !== current.body.timeInterval ||
+        (next.body.isActive ?? true) !== (current.body.isActive ?? true);
       await client.query(
         `UPDATE subscription SET body = $3, context = $4, context_link = $5, is_active = $6, expires_at = $7, time_interval = $8, throttling = $9,
                 next_notification_at = CASE WHEN $8::float8 IS NULL THEN NULL WHEN $11 THEN $10::timestamptz + make_interval(secs => $8) ELSE next_notification_at END,
                 modified_at = $10
           WHERE tenant = $1 AND id = $2`,
-        [tenant, id, JSON.stringify(next.body), JSON.stringify(next.context ?? null), next.contextLink, columns.isActive, columns.expiresAt, columns.timeInterval,
-          columns.throttling, next.modifiedAt, reschedule],
+        [
+          tenant,
+          id,
+          JSON.stringify(next.body),
+          JSON.stringify(next.context ?? null),
+          next.contextLink,
+          columns.isActive,
+          columns.expiresAt,
+          columns.timeInterval,
+          columns.throttling,
+          next.modifiedAt,
+          reschedule,
+        ],
       );
       await notify(client, tenant, id);
       return next;
@@ -146,7 +192,10 @@ export class SubscriptionsRepository {
 
   async delete(tenant: string, id: string): Promise<boolean> {
     return this.transaction(async (client) => {
-      const { rowCount } = await client.query('DELETE FROM subscription WHERE tenant = $1 AND id = $2', [tenant, id]);
+      const { rowCount } = await client.query('DELETE FROM subscription WHERE tenant = $1 AND id = $2', [
+        tenant,
+        id,
+      ]);
       if ((rowCount ?? 0) === 0) return false;
       await notify(client, tenant, id);
       return true;
@@ -158,7 +207,11 @@ export class SubscriptionsRepository {
    * subscriptions whose throttling period has passed, in the caller's transaction. Rows are
    * locked in key order, so two batches claiming the same subscriptions wait instead of deadlocking.
    */
-  async claimThrottled(tx: SqlExecutor, subscriptions: readonly CompiledSubscription[], at: string): Promise<Set<CompiledSubscription>> {
+  async claimThrottled(
+    tx: SqlExecutor,
+    subscriptions: readonly CompiledSubscription[],
+    at: string,
+  ): Promise<Set<CompiledSubscription>> {
     if (subscriptions.length === 0) return new Set();
     const rows = await tx.$queryRawUnsafe<{ tenant: string; id: string }[]>(
       `WITH due AS (
@@ -171,7 +224,9 @@ export class SubscriptionsRepository {
       at,
     );
     const claimed = new Set(rows.map((row) => `${row.tenant}\u0000${row.id}`));
-    return new Set(subscriptions.filter((subscription) => claimed.has(`${subscription.tenant}\u0000${subscription.id}`)));
+    return new Set(
+      subscriptions.filter((subscription) => claimed.has(`${subscription.tenant}\u0000${subscription.id}`)),
+    );
   }
 
   /** Periodic subscriptions due now, locked (SKIP LOCKED: each is taken by one replica per tick). */
@@ -182,7 +237,11 @@ export class SubscriptionsRepository {
         ORDER BY next_notification_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
       limit,
     );
-    return rows.map((row) => ({ tenant: row.tenant, id: row.id, nextNotificationAt: row.next_notification_at }));
+    return rows.map((row) => ({
+      tenant: row.tenant,
+      id: row.id,
+      nextNotificationAt: row.next_notification_at,
+    }));
   }
 
   /** The next periodic notification: one interval on, or one interval from now when ticks were missed. */
@@ -198,11 +257,20 @@ export class SubscriptionsRepository {
   }
 
   /** The entities a periodic subscription selects now (entity selectors, q, scopeQ, geoQ), in the caller's transaction. */
-  async selectedEntities(tx: SqlExecutor, subscription: CompiledSubscription, limit: number): Promise<StoredEntity[]> {
+  async selectedEntities(
+    tx: SqlExecutor,
+    subscription: CompiledSubscription,
+    limit: number,
+  ): Promise<StoredEntity[]> {
     const params = new SqlParams();
     const where = [`e.tenant = ${params.add(subscription.tenant)}`];
     const selectors = (subscription.stored.body.entities ?? []).map((selector) => {
-      const parts = [typeSelectionSql(parseTypeSelection(selector.type, (iri) => iri), params)];
+      const parts = [
+        typeSelectionSql(
+          parseTypeSelection(selector.type, (iri) => iri),
+          params,
+        ),
+      ];
       if (selector.id !== undefined) parts.push(`e.id = ${params.add(selector.id)}`);
       if (selector.idPattern !== undefined) parts.push(`e.id ~ ${params.add(selector.idPattern)}`);
       return `(${parts.join(' AND ')})`;
@@ -211,7 +279,10 @@ export class SubscriptionsRepository {
     if (subscription.q) where.push(`(${qToSql(subscription.q, 'e', params)})`);
     if (subscription.scopeQ) where.push(`(${scopeQToSql(subscription.scopeQ, 'e', params)})`);
     if (subscription.geo) where.push(geoQueryToSql(subscription.geo, 'e', params));
-    const rows = await tx.$queryRawUnsafe<EntityRow[]>(`SELECT ${ENTITY_COLUMNS} FROM entity e WHERE ${where.join(' AND ')} ORDER BY e.pk LIMIT ${params.add(limit)}`, ...params.values);
+    const rows = await tx.$queryRawUnsafe<EntityRow[]>(
+      `SELECT ${ENTITY_COLUMNS} FROM entity e WHERE ${where.join(' AND ')} ORDER BY e.pk LIMIT ${params.add(limit)}`,
+      ...params.values,
+    );
     return rows.map(toStoredEntity);
   }
 

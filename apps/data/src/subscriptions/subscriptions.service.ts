@@ -47,7 +47,11 @@ export class SubscriptionsService {
 
   async create(tenant: string, principal: Principal, raw: unknown, request: RequestContext): Promise<string> {
     const context = await this.contexts.resolve(request.value);
-    const body = parseSubscription(raw, { context, now: Date.now(), generateId: () => `urn:ngsi-ld:Subscription:${randomUUID()}` });
+    const body = parseSubscription(raw, {
+      context,
+      now: Date.now(),
+      generateId: () => `urn:ngsi-ld:Subscription:${randomUUID()}`,
+    });
     // Notifications must be able to use it: unreachable is 503 LdContextNotAvailable, invalid 400.
     if (body.jsonldContext) await this.contexts.resolve(body.jsonldContext);
     const now = new Date().toISOString();
@@ -62,7 +66,8 @@ export class SubscriptionsService {
       createdAt: now,
       modifiedAt: now,
     };
-    if (!(await this.repository.create(stored))) throw new NgsiLdError('AlreadyExists', `subscription ${body.id} already exists`);
+    if (!(await this.repository.create(stored)))
+      throw new NgsiLdError('AlreadyExists', `subscription ${body.id} already exists`);
     // This replica matches with it from the next write on; the others once PostgreSQL tells them.
     await this.index.refresh(tenant, body.id);
     return body.id;
@@ -75,7 +80,10 @@ export class SubscriptionsService {
     return subscription;
   }
 
-  list(tenant: string, page: { limit: number; offset: number }): Promise<{ subscriptions: StoredSubscription[]; total: number }> {
+  list(
+    tenant: string,
+    page: { limit: number; offset: number },
+  ): Promise<{ subscriptions: StoredSubscription[]; total: number }> {
     return this.repository.list(tenant, page);
   }
 
@@ -86,7 +94,8 @@ export class SubscriptionsService {
   async update(tenant: string, id: string, raw: unknown, request: RequestContext): Promise<void> {
     assertSubscriptionId(id);
     const context = await this.contexts.resolve(request.value);
-    const jsonldContext = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['jsonldContext'] : undefined;
+    const jsonldContext =
+      typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['jsonldContext'] : undefined;
     if (typeof jsonldContext === 'string' && isUri(jsonldContext)) await this.contexts.resolve(jsonldContext);
     const updated = await this.repository.update(tenant, id, async (current) => {
       const body = applyFragment(current.body, raw, { context, now: Date.now() });
@@ -95,7 +104,9 @@ export class SubscriptionsService {
         ...current,
         body,
         context: subscriptionContext ?? null,
-        contextLink: body.jsonldContext ?? (await this.contexts.linkFor(subscriptionContext ?? undefined, request.baseUrl)),
+        contextLink:
+          body.jsonldContext ??
+          (await this.contexts.linkFor(subscriptionContext ?? undefined, request.baseUrl)),
         modifiedAt: new Date().toISOString(),
       };
     });
