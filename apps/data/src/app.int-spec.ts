@@ -11,7 +11,7 @@ describeServiceBoot({
   topics: provisionedTopics(),
   workers: ['outbox-relay', 'entity-writer', 'observation-ingest', 'policy-feed', 'history-partitions', 'subscription-index', 'periodic-notifications', 'delivery-results'],
   tables: [
-    ...['tenant', 'entity', 'entity_geo', 'attribute_instance', 'attribute_instance_default', 'temporal_entity', 'jsonld_context', 'subscription'],
+    ...['tenant', 'entity', 'entity_geo', 'attribute_instance', 'attribute_instance_default', 'attribute_rollup', 'temporal_entity', 'jsonld_context', 'subscription'],
     // the monthly history partitions made at boot (default: last month to three ahead)
     ...expectedPartitions(new Date(), 3),
     // PostGIS's own table and views

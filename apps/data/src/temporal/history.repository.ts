@@ -185,8 +185,9 @@ export class HistoryRepository {
 
   /**
    * Aggregates each series per period of `aggregation.period`, from the series' first instance in
-   * the range (or timeAt for after/between). Numbers (booleans as 1/0) come from the covering
-   * index; min/max/distinctCount of other values read the instances. Periods without instances
+   * the range (or timeAt for after/between). Numbers (booleans as 1/0) come from the hourly
+   * rollups when they answer exactly (`rollupsAnswer`), else from the covering index;
+   * min/max/distinctCount of other values read the instances. Periods without instances
    * are left out; at most `limit` periods per series (the last ones with `descending`).
    */
   async aggregate(tenant: string, series: readonly SeriesKey[], query: TemporalQuery, aggregation: Aggregation, options: { limit: number; descending: boolean }): Promise<AggregatePeriod[]> {
@@ -220,13 +221,29 @@ export class HistoryRepository {
       (methods.has('min') || methods.has('max')) && "min(a.instance ->> 'value') FILTER (WHERE a.num IS NULL AND jsonb_typeof(a.instance -> 'value') = 'string') AS min_text",
       (methods.has('min') || methods.has('max')) && "max(a.instance ->> 'value') FILTER (WHERE a.num IS NULL AND jsonb_typeof(a.instance -> 'value') = 'string') AS max_text",
     ];
+    // The hourly rollups give the same numbers when every period is made of whole UTC hours.
+    const rolled = [
+      'sum(a.instances) AS total_count',
+      'sum(a.numbers) AS numbers',
+      methods.has('sum') && 'CASE WHEN sum(a.numbers) > 0 THEN sum(a.sum) END AS sum',
+      methods.has('avg') && 'sum(a.sum) / NULLIF(sum(a.numbers), 0)::double precision AS avg',
+      methods.has('min') && 'min(a.min) AS min',
+      methods.has('max') && 'max(a.max) AS max',
+      methods.has('stddev') && 'CASE WHEN sum(a.numbers) > 1 THEN sqrt(GREATEST(0, (sum(a.sumsq) - sum(a.sum) ^ 2 / sum(a.numbers)::double precision) / (sum(a.numbers) - 1)::double precision)) END AS stddev',
+      methods.has('sumsq') && 'CASE WHEN sum(a.numbers) > 0 THEN sum(a.sumsq) END AS sumsq',
+    ];
+    const useRollups = rollupsAnswer(query, aggregation);
     const limit = params.add(options.limit);
-    const statement = (columns: (string | false)[]) => {
+    const statement = (columns: (string | false)[], fromRollups = false) => {
       const list = columns.filter(Boolean).join(', ');
       // Whole range (PT0S): one period; a fixed duration: date_bin; months and years: calendar
       // periods, generated and joined (date_bin cannot bin by months).
       let periods: string;
-      if (whole) {
+      if (fromRollups) {
+        const inRollups = `a.tenant = ${tenantParam} AND a.entity_id = s.entity_id AND a.attr = s.attr AND a.dataset_id = s.dataset_id ${range}`;
+        periods = `SELECT g.*, g.start + ${period} AS "end" FROM (SELECT date_bin(${period}, a.ts, o.origin) AS start, ${list}
+                     FROM (SELECT r.*, r.hour AS ts FROM attribute_rollup r) a WHERE ${inRollups} GROUP BY 1) g`;
+      } else if (whole) {
         periods = `SELECT o.origin AS start, o.upper AS "end", ${list} FROM attribute_instance a WHERE ${inSeries}`;
       } else if (!aggregation.period.calendar) {
         periods = `SELECT g.*, g.start + ${period} AS "end" FROM (SELECT date_bin(${period}, ${time}, o.origin) AS start, ${list} FROM attribute_instance a WHERE ${inSeries} GROUP BY 1) g`;
@@ -247,7 +264,7 @@ export class HistoryRepository {
       // A series' periods: hashing a few thousand groups beats sorting a million instances.
       await client.query('SET LOCAL enable_sort = off');
       await client.query('SET LOCAL jit = off');
-      const { rows } = await client.query<Row>(statement(numeric), params.values);
+      const { rows } = await client.query<Row>(useRollups ? statement(rolled, true) : statement(numeric), params.values);
       const textual = rows.some((row) => Number(row['total_count']) > Number(row['numbers']));
       if (methods.has('distinctCount') || (textual && (methods.has('min') || methods.has('max')))) {
         const { rows: extra } = await client.query<Row>(statement(valued), params.values);
@@ -263,6 +280,23 @@ export class HistoryRepository {
       client.release();
     }
   }
+}
+
+const HOUR_MS = 3_600_000;
+const wholeHour = (instant: string | undefined) => instant !== undefined && Date.parse(instant) % HOUR_MS === 0;
+
+/**
+ * Whether the hourly rollups answer an aggregation exactly: observedAt periods of whole hours,
+ * starting on a whole hour (timeAt of after/between) and, for between, ending on one; methods
+ * other than distinctCount (which needs the values).
+ */
+export function rollupsAnswer(query: TemporalQuery, aggregation: Aggregation): boolean {
+  const { period, methods } = aggregation;
+  if (query.timeproperty !== 'observedAt' || methods.includes('distinctCount')) return false;
+  if (period.calendar || period.ms === 0 || period.ms % HOUR_MS !== 0) return false;
+  if (query.timerel === 'after') return wholeHour(query.timeAt);
+  if (query.timerel === 'between') return wholeHour(query.timeAt) && wholeHour(query.endTimeAt);
+  return false;
 }
 
 const VALUE_MEMBERS = ['value', 'object', 'languageMap', 'valueList', 'objectList', 'json', 'vocab'].map((member) => `a.instance -> '${member}'`).join(', ');

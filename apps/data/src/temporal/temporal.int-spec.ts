@@ -206,6 +206,31 @@ describe('NGSI-LD temporal API (clauses 5.6.11 - 5.6.18, 5.7.3, 5.7.4, 6.18 - 6.
       }
     });
 
+    it('reads whole hours from the hourly rollups, exact after instances change or go', async () => {
+      const methods = ['totalCount', 'sum', 'avg', 'min', 'max', 'stddev', 'sumsq'] as const;
+      const check = async (current: number[], currentMinutes: number[]) => {
+        const read = await aggregated(`attrs=speed&aggrMethods=${methods.join(',')}&aggrPeriodDuration=PT2H&timerel=between&timeAt=${at(0)}&endTimeAt=${at(240)}`);
+        const attribute = read.body['speed'] as Periods;
+        const halves = [0, 1].map((half) => current.filter((_, i) => Math.floor((currentMinutes[i] as number) / 120) === half));
+        for (const method of methods) {
+          const got = attribute[method] as [number, string, string][];
+          expect(got.map(([, start, end]) => [start, end])).toEqual([[at(0), at(120)], [at(120), at(240)]]);
+          got.forEach(([value], h) => expect(value).toBeCloseTo(stats(halves[h] as number[])[method] as number, 6));
+        }
+      };
+      const { rows } = await db.query<{ n: string }>('SELECT sum(instances) AS n FROM attribute_rollup WHERE entity_id = $1 AND attr LIKE $2', [id, '%speed']);
+      expect(Number(rows[0]?.n)).toBe(readings.length);
+      await check(readings, minutes);
+      // (the API answers at most MAX_INSTANCES of them here)
+      const { rows: instances } = await db.query<{ id: string }>("SELECT 'urn:ngsi-ld:attribute:instance:' || instance_id AS id FROM attribute_instance WHERE entity_id = $1 AND attr LIKE $2 ORDER BY ts", [id, '%speed']);
+      expect((await call('PATCH', `/temporal/entities/${id}/attrs/speed/${instances[0]?.id}`, { body: { value: 100 } })).status).toBe(204);
+      expect((await call('DELETE', `/temporal/entities/${id}/attrs/speed/${instances[9]?.id}`)).status).toBe(204);
+      await check([100, ...readings.slice(1, 9)], minutes.slice(0, 9));
+      expect((await call('PATCH', `/temporal/entities/${id}/attrs/speed/${instances[0]?.id}`, { body: { value: readings[0] } })).status).toBe(204);
+      expect((await call('POST', `/temporal/entities/${id}/attrs`, { body: { speed: speed(readings[9] as number, minutes[9] as number) } })).status).toBe(204);
+      await check(readings, minutes);
+    });
+
     it('PT0S (the default) is one period over the whole range; from timeAt when given', async () => {
       const whole = await aggregated('attrs=speed&aggrMethods=avg,totalCount');
       const all = stats(readings);
