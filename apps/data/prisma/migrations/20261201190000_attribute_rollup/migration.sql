@@ -1,4 +1,4 @@
--- Hourly rollups of the attribute history (ADR 0010): count, numbers, sum, sum of squares, min and
+-- Hourly rollups of the attribute history (ADR 0009): count, numbers, sum, sum of squares, min and
 -- max of the numeric values of each series per UTC hour, so that aggregations over long ranges
 -- (options=aggregatedValues with whole-hour periods from a whole hour) read one row per hour
 -- instead of every instance. Kept exact by statement triggers on attribute_instance: an insert
