@@ -1,6 +1,7 @@
 import { createEvent } from '@urbis/contracts';
 import { createKafka, EventPublisher } from '@urbis/messaging';
-import { eventually } from '@urbis/testing';
+import { eventually, TEST_CLIENTS, until } from '@urbis/testing';
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import type { DataConfig } from '../config';
 import { type BrokerHarness, CONTEXT_LINK_REL, entityId, startBroker } from '../test-support/broker.test-helpers';
@@ -468,11 +469,46 @@ describe('NGSI-LD temporal API (clauses 5.6.11 - 5.6.18, 5.7.3, 5.7.4, 6.18 - 6.
       problem(await create({ id: entityId(type), type, speed: { type: 'Propertee', value: 1 } }), 400);
     });
 
-    it('reads need a role, writes a writer; an unknown tenant is 404 NonexistentTenant', async () => {
+    it('reads need a token, writes a writer role; an unknown tenant is 404 NonexistentTenant', async () => {
       expect((await call('GET', `/temporal/entities/${id}`, { user: null })).status).toBe(401);
-      expect((await call('GET', `/temporal/entities/${id}`, { user: 'auditor' })).status).toBe(200);
+      expect((await call('GET', `/temporal/entities/${id}`, { user: 'tenantAdmin' })).status).toBe(200);
+      // an auditor reads what data-access policies grant it: here nothing
+      expect((await call('GET', `/temporal/entities/${id}`, { user: 'auditor' })).status).toBe(403);
       expect((await call('POST', `/temporal/entities/${id}/attrs`, { user: 'auditor', body: { speed: speed(1, 0) } })).status).toBe(403);
       problem(await call('GET', `/temporal/entities/${id}`, { user: 'platformAdmin', headers: { 'NGSILD-Tenant': `nobody${run}` } }), 404, 'NonexistentTenant');
+    });
+  });
+
+  describe('data-access policies on the history (as on the current state)', () => {
+    const [client, secret] = TEST_CLIENTS.cityDashboard;
+    const kiosk = `Kiosk${run}`;
+    const id = `urn:ngsi-ld:${kiosk}:1`;
+    let publisher: EventPublisher;
+    let dashboard: string;
+    const asDashboard = <T = TemporalEntity>(method: string, path: string, body?: unknown) => call<T>(method, path, { user: null, headers: { authorization: `Bearer ${dashboard}` }, ...(body !== undefined && { body }) });
+
+    beforeAll(async () => {
+      publisher = new EventPublisher({ kafka: createKafka({ clientId: 'temporal-access-test', brokers: broker.kafka.bootstrapServers, logLevel: 'nothing' }) });
+      await publisher.connect();
+      dashboard = await broker.idp.token(client, secret);
+      expect((await create({ id, type: kiosk, status: speed(1, 0), revenue: speed(250, 0) })).status).toBe(201);
+    });
+    afterAll(() => publisher?.disconnect());
+
+    it('shows a client without a grant no history and refuses its temporal writes; a grant shows its attributes only', async () => {
+      expect((await asDashboard<TemporalEntity[]>('GET', `/temporal/entities?type=${kiosk}`)).body).toEqual([]);
+      expect((await asDashboard('GET', `/temporal/entities/${id}`)).status).toBe(403);
+      expect((await asDashboard('POST', `/temporal/entities/${id}/attrs`, { status: speed(2, 1) })).status).toBe(403);
+      expect((await asDashboard('DELETE', `/temporal/entities/${id}`)).status).toBe(403);
+      const policyId = randomUUID();
+      const policy = { policyId, tenant: 'alpha', version: 1, subject: { kind: 'client', id: client }, actions: ['read'], resources: [{ kind: 'attribute', entityType: kiosk, attributes: ['status'] }], purpose: 'kiosk status', updatedAt: new Date().toISOString() };
+      await publisher.publish('security.policy.changed.v2', [createEvent('security.policy.changed.v2', { tenant: 'alpha', source: 'security', payload: { policyId, change: 'created', version: 1, policy: policy as never, changedAt: policy.updatedAt } })], { key: `alpha/${policyId}` });
+      const listed = await until(async () => (await asDashboard<TemporalEntity[]>('GET', `/temporal/entities?type=${kiosk}`)).body, (entities) => entities.length > 0, { what: 'the grant to reach the data service' });
+      expect(Object.keys(listed[0] ?? {}).sort()).toEqual(['id', 'status', 'type']);
+      const read = await asDashboard('GET', `/temporal/entities/${id}`);
+      expect([read.status, Object.keys(read.body).sort()]).toEqual([200, ['id', 'status', 'type']]);
+      expect((await asDashboard('POST', `/temporal/entities/${id}/attrs`, { status: speed(2, 1) })).status).toBe(403);
+      expect(values((await retrieve(id)).body['status'])).toEqual([1]);
     });
   });
 

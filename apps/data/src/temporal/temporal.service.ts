@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Principal } from '@urbis/auth';
 import { SERVICE_CONFIG } from '@urbis/runtime';
+import { type AccessScope, DataAccess } from '../access/data-access';
 import type { DataConfig } from '../config';
 import type { ActiveContext } from '../contexts/active-context';
 import { assertName, isUri, parseInstance, parseScopes, parseTypes } from '../ngsi-ld/entity-input';
 import { badRequest, NgsiLdError, notFound } from '../ngsi-ld/errors';
-import type { StoredAttribute } from '../ngsi-ld/stored';
+import type { StoredAttribute, StoredEntity } from '../ngsi-ld/stored';
 import { EntityRepository } from '../storage/entity.repository';
 import { type AggregatePeriod, type HistoryInstance, HistoryRepository, type SeriesKey, seriesKeyOf, type TemporalEntityRow, type TemporalSelection } from './history.repository';
 import { HistoryWriter, type NewInstance } from './history-writer';
@@ -45,6 +47,7 @@ export class TemporalService {
     private readonly history: HistoryRepository,
     private readonly writer: HistoryWriter,
     private readonly entities: EntityRepository,
+    private readonly access: DataAccess,
   ) {}
 
   get limits() {
@@ -55,23 +58,30 @@ export class TemporalService {
     if (named !== undefined && !(await this.entities.tenantExists(tenant))) throw new NgsiLdError('NonexistentTenant', `tenant ${JSON.stringify(tenant)} does not exist`);
   }
 
-  async retrieve(tenant: string, id: string, read: TemporalRead): Promise<{ body: Record<string, unknown>; range?: ContentRange }> {
+  /** The history is read under the same data-access policies as the current state. */
+  async retrieve(tenant: string, principal: Principal, id: string, read: TemporalRead): Promise<{ body: Record<string, unknown>; range?: ContentRange }> {
     assertEntityId(id);
     const entity = await this.history.find(tenant, id);
     if (!entity) throw notFound(`entity ${id} has no temporal representation`);
-    const { bodies, range } = await this.read(tenant, [entity], read);
+    const scope = this.access.scope(tenant, principal, 'read');
+    if (!scope.unrestricted && !this.access.visible(asEntity(entity), scope)) throw this.access.refuseRead(tenant, principal, id);
+    const { bodies, range } = await this.read(tenant, [entity], read, scope);
     return { body: bodies[0] as Record<string, unknown>, ...(range && { range }) };
   }
 
-  async query(selection: TemporalSelection, page: { limit: number; offset: number; count: boolean }, read: TemporalRead): Promise<{ bodies: Record<string, unknown>[]; count?: number; range?: ContentRange }> {
-    const { entities, count } = await this.history.query(selection, page);
-    const result = await this.read(selection.tenant, entities, read);
+  async query(principal: Principal, selection: TemporalSelection, page: { limit: number; offset: number; count: boolean }, read: TemporalRead): Promise<{ bodies: Record<string, unknown>[]; count?: number; range?: ContentRange }> {
+    const scope = this.access.scope(selection.tenant, principal, 'read');
+    const types = this.access.typesOf(scope);
+    const restricted: TemporalSelection = types ? { ...selection, predicates: [...(selection.predicates ?? []), (params) => `te.types && ${params.add(types, 'text[]')}`] } : selection;
+    const { entities, count } = await this.history.query(restricted, page);
+    const result = await this.read(selection.tenant, entities, read, scope);
     return { ...result, ...(count !== undefined && { count }) };
   }
 
-  /** Reads the series of `entities`, cuts them to the per-attribute maximum and renders them. */
-  private async read(tenant: string, entities: readonly TemporalEntityRow[], read: TemporalRead): Promise<{ bodies: Record<string, unknown>[]; range?: ContentRange }> {
-    const series = await this.history.series(tenant, entities.map((entity) => entity.id), read.attrs);
+  /** Reads the series of `entities` the scope shows, cuts them to the per-attribute maximum and renders them. */
+  private async read(tenant: string, entities: readonly TemporalEntityRow[], read: TemporalRead, scope: AccessScope): Promise<{ bodies: Record<string, unknown>[]; range?: ContentRange }> {
+    const found = await this.history.series(tenant, entities.map((entity) => entity.id), read.attrs);
+    const series = scope.unrestricted ? found : this.visibleSeries(entities, found, scope);
     const max = this.config.temporal.maxInstances;
     const { lastN } = read.query;
     const descending = lastN !== undefined;
@@ -100,6 +110,29 @@ export class TemporalService {
       return renderTemporalEntity(entity, contents, { context: read.context, format: read.format, sysAttrs: read.sysAttrs, timeproperty: read.query.timeproperty, ...(read.aggregation && { methods: read.aggregation.methods }) });
     });
     return { bodies, ...(range && { range }) };
+  }
+
+  private visibleSeries(entities: readonly TemporalEntityRow[], series: readonly SeriesKey[], scope: AccessScope): SeriesKey[] {
+    const shown = new Map<string, ReadonlySet<string>>();
+    for (const entity of entities) {
+      const own = series.filter((key) => key.entityId === entity.id);
+      const visible = this.access.visible(asEntity(entity, own.map((key) => key.attr)), scope);
+      shown.set(entity.id, new Set(Object.keys(visible?.attrs ?? {})));
+    }
+    return series.filter((key) => shown.get(key.entityId)?.has(key.attr));
+  }
+
+  /**
+   * Temporal writes need the same write grants as entity writes: the entity's types and every
+   * attribute written (refusals audited by DataAccess, as for the entity API).
+   */
+  private async assertWritable(tenant: string, principal: Principal, id: string, attrs: readonly string[], types?: readonly string[]): Promise<void> {
+    if (this.access.scope(tenant, principal, 'write').unrestricted) return;
+    const known = types ?? (await this.history.find(tenant, id))?.types ?? [];
+    const at = now();
+    const before: StoredEntity = { id, types: [...known], scopes: [], attrs: {}, createdAt: at, modifiedAt: at };
+    const touched = Object.fromEntries(attrs.map((iri) => [iri, [{ type: 'Property', value: null, createdAt: at, modifiedAt: at } as StoredAttribute]]));
+    this.access.guardWrite(tenant, principal, (current) => ({ next: { ...(current as StoredEntity), attrs: touched }, result: undefined }))(before, at);
   }
 
   /**
@@ -139,7 +172,7 @@ export class TemporalService {
   }
 
   /** POST /temporal/entities: true when the temporal entity is new (201), false when instances were added (204). */
-  async createOrAdd(tenant: string, body: unknown, context: ActiveContext): Promise<boolean> {
+  async createOrAdd(tenant: string, principal: Principal, body: unknown, context: ActiveContext): Promise<boolean> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('a temporal entity must be a JSON object');
     const raw = body as Record<string, unknown>;
     const id = raw['id'] ?? raw['@id'];
@@ -150,11 +183,12 @@ export class TemporalService {
     const scopes = raw['scope'] !== undefined ? parseScopes(raw['scope']) : undefined;
     const at = now();
     const instances = this.instancesOf(raw, context, at);
+    await this.assertWritable(tenant, principal, id, [...new Set(instances.map((instance) => instance.attr))], types);
     return this.writer.createOrAdd(tenant, { id, types, ...(scopes && { scopes }) }, instances, at);
   }
 
   /** POST /temporal/entities/{id}/attrs. */
-  async add(tenant: string, id: string, body: unknown, context: ActiveContext): Promise<void> {
+  async add(tenant: string, principal: Principal, id: string, body: unknown, context: ActiveContext): Promise<void> {
     assertEntityId(id);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the attributes must be a JSON object');
     const raw = body as Record<string, unknown>;
@@ -162,25 +196,30 @@ export class TemporalService {
     const at = now();
     const instances = this.instancesOf(raw, context, at);
     if (instances.length === 0) throw badRequest('no attribute instances to add');
+    await this.assertWritable(tenant, principal, id, [...new Set(instances.map((instance) => instance.attr))]);
     if (!(await this.writer.add(tenant, id, instances, at))) throw notFound(`entity ${id} has no temporal representation`);
   }
 
-  async deleteEntity(tenant: string, id: string): Promise<void> {
+  async deleteEntity(tenant: string, principal: Principal, id: string): Promise<void> {
     assertEntityId(id);
+    if (!this.access.scope(tenant, principal, 'write').unrestricted) {
+      await this.assertWritable(tenant, principal, id, [...new Set((await this.history.series(tenant, [id])).map((key) => key.attr))]);
+    }
     if (!(await this.writer.deleteEntity(tenant, id))) throw notFound(`entity ${id} has no temporal representation`);
   }
 
-  async deleteAttribute(tenant: string, id: string, attrName: string, context: ActiveContext, selection: { datasetId?: string; deleteAll: boolean }): Promise<void> {
+  async deleteAttribute(tenant: string, principal: Principal, id: string, attrName: string, context: ActiveContext, selection: { datasetId?: string; deleteAll: boolean }): Promise<void> {
     assertEntityId(id);
     assertName(attrName, 'attribute name');
     if (selection.datasetId !== undefined && !isUri(selection.datasetId)) throw badRequest('datasetId must be a URI');
     await this.assertEntity(tenant, id);
+    await this.assertWritable(tenant, principal, id, [context.expandTerm(attrName)]);
     const removed = await this.writer.deleteAttribute(tenant, id, context.expandTerm(attrName), selection);
     if (removed === 0) throw notFound(`entity ${id} has no instances of ${attrName}${selection.datasetId ? ` with datasetId ${selection.datasetId}` : selection.deleteAll ? '' : ' without datasetId'}`);
   }
 
   /** PATCH .../attrs/{attrId}/{instanceId}: the members given replace the instance's own (instanceId and datasetId stay). */
-  async modifyInstance(tenant: string, id: string, attrName: string, instanceId: string, body: unknown, context: ActiveContext): Promise<void> {
+  async modifyInstance(tenant: string, principal: Principal, id: string, attrName: string, instanceId: string, body: unknown, context: ActiveContext): Promise<void> {
     assertEntityId(id);
     assertName(attrName, 'attribute name');
     const uuid = instanceUuid(instanceId);
@@ -192,6 +231,7 @@ export class TemporalService {
     const at = now();
     const parsed = parseInstance(attrName, fragment, { context, now: at, partial: true }, 0);
     await this.assertEntity(tenant, id);
+    await this.assertWritable(tenant, principal, id, [context.expandTerm(attrName)]);
     const changed = await this.writer.modifyInstance(tenant, id, context.expandTerm(attrName), uuid, (current) => {
       if (parsed.type !== undefined && parsed.type !== current.type) throw badRequest(`instance ${instanceId} is a ${current.type}, not a ${parsed.type}`);
       if (parsed.datasetId !== undefined && parsed.datasetId !== current.datasetId) throw badRequest('the datasetId of an instance cannot be changed');
@@ -200,11 +240,12 @@ export class TemporalService {
     if (!changed) throw notFound(`entity ${id} has no instance ${instanceId} of ${attrName}`);
   }
 
-  async deleteInstance(tenant: string, id: string, attrName: string, instanceId: string, context: ActiveContext): Promise<void> {
+  async deleteInstance(tenant: string, principal: Principal, id: string, attrName: string, instanceId: string, context: ActiveContext): Promise<void> {
     assertEntityId(id);
     assertName(attrName, 'attribute name');
     const uuid = instanceUuid(instanceId);
     await this.assertEntity(tenant, id);
+    await this.assertWritable(tenant, principal, id, [context.expandTerm(attrName)]);
     if (!(await this.writer.deleteInstance(tenant, id, context.expandTerm(attrName), uuid))) throw notFound(`entity ${id} has no instance ${instanceId} of ${attrName}`);
   }
 
@@ -233,6 +274,11 @@ export class TemporalService {
 
 const INSTANCE_MEMBERS = ['type', 'value', 'object', 'languageMap', 'valueList', 'objectList', 'json', 'vocab'];
 const isInstanceShaped = (item: unknown) => typeof item === 'object' && item !== null && !Array.isArray(item) && INSTANCE_MEMBERS.some((member) => member in item);
+
+/** The temporal entity as DataAccess judges entities: its types, and these attributes. */
+function asEntity(entity: TemporalEntityRow, attrs: readonly string[] = []): StoredEntity {
+  return { id: entity.id, types: entity.types, scopes: entity.scopes, attrs: Object.fromEntries(attrs.map((iri) => [iri, []])), createdAt: entity.createdAt, modifiedAt: entity.modifiedAt };
+}
 
 function assertEntityId(id: string): void {
   if (!isUri(id)) throw badRequest(`entity id ${JSON.stringify(id)} is not a URI`);
