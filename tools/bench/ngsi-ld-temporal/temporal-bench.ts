@@ -19,7 +19,6 @@ const START = Date.UTC(2026, 9, 15);
 const STEP_MS = (DAYS * 86_400_000) / INSTANCES;
 const ENTITY = 'urn:ngsi-ld:Sensor:bench:1';
 const TEMPERATURE = 'https://uri.etsi.org/ngsi-ld/default-context/temperature';
-const SENSOR = 'https://uri.etsi.org/ngsi-ld/default-context/Sensor';
 /** Of every 200 consecutive instants: 2 through the temporal API, 1 from Kafka, the rest by SQL. */
 const viaApi = (i: number) => i % 200 < 2;
 const viaKafka = (i: number) => i % 200 === 2;
