@@ -12,7 +12,10 @@ export class LatencyHistogram {
   }
 
   record(micros: number): void {
-    const index = Math.min(LatencyHistogram.BUCKETS - 1, Math.max(0, Math.floor(Math.log(Math.max(1, micros)) / LatencyHistogram.GROWTH)));
+    const index = Math.min(
+      LatencyHistogram.BUCKETS - 1,
+      Math.max(0, Math.floor(Math.log(Math.max(1, micros)) / LatencyHistogram.GROWTH)),
+    );
     this.buckets[index] = (this.buckets[index] ?? 0) + 1;
   }
 

@@ -8,10 +8,12 @@ export interface WorkerDevice {
   clientId: string;
   password: string;
   topic: string;
+  /** The broker port this device connects to (several replicas listen on several ports). */
+  port: number;
 }
 
 export type ToWorker =
-  | { cmd: 'connect'; host: string; port: number; devices: WorkerDevice[]; concurrency: number }
+  | { cmd: 'connect'; host: string; devices: WorkerDevice[]; concurrency: number }
   | { cmd: 'publish'; seconds: number; inflight: number; payloadBytes: number }
   | { cmd: 'close' };
 
@@ -41,8 +43,17 @@ const mqttString = (value: string | Buffer): Buffer => {
 function connectPacket(device: WorkerDevice): Buffer {
   // protocol "MQTT", level 4 (3.1.1), flags: username + password + clean session, keepalive 600 s
   const variable = Buffer.concat([mqttString('MQTT'), Buffer.from([0x04, 0xc2, 0x02, 0x58])]);
-  const payload = Buffer.concat([mqttString(device.clientId), mqttString(device.clientId), mqttString(device.password)]);
-  return Buffer.concat([Buffer.from([0x10]), remainingLength(variable.length + payload.length), variable, payload]);
+  const payload = Buffer.concat([
+    mqttString(device.clientId),
+    mqttString(device.clientId),
+    mqttString(device.password),
+  ]);
+  return Buffer.concat([
+    Buffer.from([0x10]),
+    remainingLength(variable.length + payload.length),
+    variable,
+    payload,
+  ]);
 }
 
 interface Connection {
@@ -67,7 +78,13 @@ function publish(connection: Connection): void {
   const id = connection.nextId;
   connection.nextId = id === 0xffff ? 1 : id + 1;
   const length = connection.topic.length + 2 + payload.length;
-  const packet = Buffer.concat([Buffer.from([0x32]), remainingLength(length), connection.topic, Buffer.from([id >> 8, id & 0xff]), payload]);
+  const packet = Buffer.concat([
+    Buffer.from([0x32]),
+    remainingLength(length),
+    connection.topic,
+    Buffer.from([id >> 8, id & 0xff]),
+    payload,
+  ]);
   connection.sentAt.set(id, process.hrtime.bigint());
   connection.socket.write(packet);
   sent += 1;
@@ -106,9 +123,9 @@ function onData(connection: Connection, chunk: Buffer, onConnack: (code: number)
   connection.pending = buffer;
 }
 
-function open(host: string, port: number, device: WorkerDevice): Promise<Connection | undefined> {
+function open(host: string, device: WorkerDevice): Promise<Connection | undefined> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port });
+    const socket = connect({ host, port: device.port });
     socket.setNoDelay(true);
     const connection: Connection = {
       socket,
@@ -124,7 +141,9 @@ function open(host: string, port: number, device: WorkerDevice): Promise<Connect
       settled = true;
       resolve(value);
     };
-    socket.on('data', (chunk) => onData(connection, chunk, (code) => settle(code === 0 ? connection : undefined)));
+    socket.on('data', (chunk) =>
+      onData(connection, chunk, (code) => settle(code === 0 ? connection : undefined)),
+    );
     socket.on('error', () => {
       errors += 1;
       settle(undefined);
@@ -137,7 +156,7 @@ function open(host: string, port: number, device: WorkerDevice): Promise<Connect
   });
 }
 
-async function connectAll(host: string, port: number, devices: WorkerDevice[], concurrency: number): Promise<void> {
+async function connectAll(host: string, devices: WorkerDevice[], concurrency: number): Promise<void> {
   const started = Date.now();
   let next = 0;
   let refused = 0;
@@ -145,7 +164,7 @@ async function connectAll(host: string, port: number, devices: WorkerDevice[], c
     Array.from({ length: concurrency }, async () => {
       while (next < devices.length) {
         const device = devices[next++] as WorkerDevice;
-        const connection = await open(host, port, device);
+        const connection = await open(host, device);
         if (connection) connections.push(connection);
         else refused += 1;
       }
@@ -169,7 +188,7 @@ async function run(seconds: number, inflight: number, payloadBytes: number): Pro
 }
 
 process.on('message', (message: ToWorker) => {
-  if (message.cmd === 'connect') void connectAll(message.host, message.port, message.devices, message.concurrency);
+  if (message.cmd === 'connect') void connectAll(message.host, message.devices, message.concurrency);
   else if (message.cmd === 'publish') void run(message.seconds, message.inflight, message.payloadBytes);
   else if (message.cmd === 'close') {
     for (const connection of connections) connection.socket.destroy();

@@ -14,6 +14,7 @@ import {
   createTestDatabase,
   findRepoRoot,
   freePort,
+  type ServiceProcess,
   startDevKafka,
   startServiceProcess,
   tsNodeArgs,
@@ -30,13 +31,16 @@ import { LatencyHistogram } from './latency-histogram';
 import type { FromWorker, ToWorker, WorkerDevice } from './load-worker';
 
 const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(String(process.argv[i]).replace(/^--/, ''), String(process.argv[i + 1]));
+for (let i = 2; i < process.argv.length; i += 2)
+  args.set(String(process.argv[i]).replace(/^--/, ''), String(process.argv[i + 1]));
 const CONNECTIONS = (args.get('connections') ?? '1000,10000').split(',').map(Number);
 const SECONDS = Number(args.get('seconds') ?? 15);
 const WORKERS = Number(args.get('workers') ?? 2);
 const INFLIGHT = Number(args.get('inflight') ?? 1);
 const PAYLOAD = Number(args.get('payload') ?? 64);
 const ONLY = args.get('only');
+/** Connectivity replicas on the same database and broker; connections are spread over them. */
+const REPLICAS = Number(args.get('replicas') ?? 1);
 const TENANT = 'bench';
 /** Set to profile the broker during each load phase (connectivity: via cpu-profile.cjs). */
 const PROFILE_DIR = process.env['BENCH_PROFILE_DIR'];
@@ -74,14 +78,22 @@ const cpuSeconds = (pid: number): number => {
 };
 /** Busy and total jiffies of the whole machine (all processes, other engineers' included). */
 const machineCpu = (): { busy: number; total: number } => {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   const total = fields.reduce((sum, value) => sum + value, 0);
   return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
 };
 /** The dev broker's processes, children of this one. */
 const devKafkaPids = (): number[] => {
   try {
-    return execFileSync('pgrep', ['-P', String(process.pid), '-f', 'dev-kafka'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(process.pid), '-f', 'dev-kafka'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -107,7 +119,10 @@ class LoadGenerator {
     }
   }
 
-  private ask<K extends FromWorker['kind']>(messages: ToWorker[], kind: K): Promise<Extract<FromWorker, { kind: K }>[]> {
+  private ask<K extends FromWorker['kind']>(
+    messages: ToWorker[],
+    kind: K,
+  ): Promise<Extract<FromWorker, { kind: K }>[]> {
     return Promise.all(
       this.workers.map(
         (worker, i) =>
@@ -124,10 +139,10 @@ class LoadGenerator {
     );
   }
 
-  async connect(host: string, port: number, devices: WorkerDevice[]) {
+  async connect(host: string, devices: WorkerDevice[]) {
     const slices = this.workers.map((_, i) => devices.filter((_, d) => d % this.workers.length === i));
     const replies = await this.ask(
-      slices.map((slice) => ({ cmd: 'connect', host, port, devices: slice, concurrency: 100 })),
+      slices.map((slice) => ({ cmd: 'connect', host, devices: slice, concurrency: 100 })),
       'connected',
     );
     return {
@@ -152,7 +167,10 @@ class LoadGenerator {
   }
 
   async close(): Promise<void> {
-    await this.ask(this.workers.map(() => ({ cmd: 'close' })), 'closed');
+    await this.ask(
+      this.workers.map(() => ({ cmd: 'close' })),
+      'closed',
+    );
   }
 
   stop(): void {
@@ -162,9 +180,9 @@ class LoadGenerator {
 
 async function measure(
   target: string,
-  pid: number,
+  pids: number[],
   host: string,
-  port: number,
+  ports: number[],
   devices: WorkerDevice[],
   kafkaCount?: () => Promise<number>,
   profile = false,
@@ -172,27 +190,37 @@ async function measure(
   const generator = new LoadGenerator(WORKERS);
   try {
     await sleep(2000);
-    const rssIdleMb = rssMb(pid);
-    const connected = await generator.connect(host, port, devices);
+    const rss = () => pids.reduce((sum, pid) => sum + rssMb(pid), 0);
+    const cpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const rssIdleMb = rss();
+    const connected = await generator.connect(
+      host,
+      devices.map((device, i) => ({ ...device, port: ports[i % ports.length] as number })),
+    );
     await sleep(3000); // let the sessions settle (status writes, GC)
-    const rssConnectedMb = rssMb(pid);
+    const rssConnectedMb = rss();
     let rssPeakMb = rssConnectedMb;
-    const sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, rssMb(pid))), 500);
+    const sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, rss())), 500);
     const kafkaBefore = await kafkaCount?.();
-    const cpuBefore = cpuSeconds(pid);
+    const cpuBefore = cpu();
     const machineBefore = machineCpu();
     const others = { generator: generator.pids, 'dev-kafka': devKafkaPids() };
-    const othersBefore = Object.fromEntries(Object.entries(others).map(([name, pids]) => [name, pids.reduce((sum, p) => sum + cpuSeconds(p), 0)]));
+    const othersBefore = Object.fromEntries(
+      Object.entries(others).map(([name, pids]) => [name, pids.reduce((sum, p) => sum + cpuSeconds(p), 0)]),
+    );
     const started = Date.now();
-    if (profile) process.kill(pid, 'SIGUSR2');
+    if (profile) pids.forEach((pid) => process.kill(pid, 'SIGUSR2'));
     const load = await generator.publish(SECONDS);
-    if (profile) process.kill(pid, 'SIGUSR2');
+    if (profile) pids.forEach((pid) => process.kill(pid, 'SIGUSR2'));
     const elapsed = (Date.now() - started) / 1000;
-    const cpuCores = (cpuSeconds(pid) - cpuBefore) / elapsed;
+    const cpuCores = (cpu() - cpuBefore) / elapsed;
     const machineAfter = machineCpu();
     const machineBusy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
     const otherCores = Object.fromEntries(
-      Object.entries(others).map(([name, pids]) => [name, (pids.reduce((sum, p) => sum + cpuSeconds(p), 0) - (othersBefore[name] ?? 0)) / elapsed]),
+      Object.entries(others).map(([name, pids]) => [
+        name,
+        (pids.reduce((sum, p) => sum + cpuSeconds(p), 0) - (othersBefore[name] ?? 0)) / elapsed,
+      ]),
     );
     clearInterval(sampler);
     await sleep(1500); // the last acknowledged uplinks are on the topic before it is counted
@@ -231,7 +259,7 @@ async function benchConnectivity(devices: WorkerDevice[], token: string): Promis
   const admin = new Kafka({ clientId: 'bench', brokers: kafka.bootstrapServers, logLevel: logLevel.NOTHING });
   const producer = admin.producer({ idempotent: true, maxInFlightRequests: 1 });
   const client = new Client({ connectionString: database.url });
-  let service: Awaited<ReturnType<typeof startServiceProcess>> | undefined;
+  const services: ServiceProcess[] = [];
   try {
     await Promise.all([applyMigrations('connectivity', database.url), producer.connect()]);
     // The registry as the devices service announces it: one snapshot and one credential per device.
@@ -250,7 +278,14 @@ async function benchConnectivity(devices: WorkerDevice[], token: string): Promis
                 createEvent('devices.device.changed.v1', {
                   tenant: TENANT,
                   source: 'devices',
-                  payload: { deviceId, profileId: 'bench', state: 'active', tags: [], deleted: false, changedAt },
+                  payload: {
+                    deviceId,
+                    profileId: 'bench',
+                    state: 'active',
+                    tags: [],
+                    deleted: false,
+                    changedAt,
+                  },
                 }),
               ),
             })),
@@ -279,57 +314,82 @@ async function benchConnectivity(devices: WorkerDevice[], token: string): Promis
         ],
       });
     }
-    const mqttPort = await freePort();
-    service = await startServiceProcess('connectivity', {
-      ...(PROFILE_DIR && {
-        NODE_OPTIONS: `--require ${path.join(findRepoRoot(), 'tools/bench/connectivity/cpu-profile.cjs')}`,
-        CPU_PROFILE_DIR: PROFILE_DIR,
-      }),
-      HOST: '127.0.0.1',
-      DATABASE_URL: database.url,
-      KAFKA_BROKERS: kafka.bootstrapServers.join(','),
-      LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: String(mqttPort),
-      MQTT_CONNECT_TIMEOUT_MS: '60000',
-      REPLICA_ID: 'bench',
-      // Capacity is measured, not the protection of one device against itself.
-      LIMIT_DEVICE_MESSAGES_PER_MINUTE: '1000000',
-      LIMIT_TENANT_MESSAGES_PER_MINUTE: '100000000',
-      LIMIT_TENANT_CONNECTIONS: '1000000',
-      LIMIT_CONNECTS_PER_ADDRESS_PER_MINUTE: '10000000',
-      // e.g. BENCH_SERVICE_ENV='UPLINK_LINGER_MS=5;NODE_OPTIONS=--cpu-prof --cpu-prof-dir=/tmp/prof'
-      ...Object.fromEntries(
-        (process.env['BENCH_SERVICE_ENV'] ?? '')
-          .split(';')
-          .filter(Boolean)
-          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-      ),
-    });
+    const ports: number[] = [];
+    for (let replica = 1; replica <= REPLICAS; replica++) {
+      const mqttPort = await freePort();
+      ports.push(mqttPort);
+      services.push(
+        await startServiceProcess('connectivity', {
+          ...(PROFILE_DIR && {
+            NODE_OPTIONS: `--require ${path.join(findRepoRoot(), 'tools/bench/connectivity/cpu-profile.cjs')}`,
+            CPU_PROFILE_DIR: PROFILE_DIR,
+          }),
+          HOST: '127.0.0.1',
+          DATABASE_URL: database.url,
+          KAFKA_BROKERS: kafka.bootstrapServers.join(','),
+          LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
+          MQTT_HOST: '127.0.0.1',
+          MQTT_PORT: String(mqttPort),
+          MQTT_CONNECT_TIMEOUT_MS: '60000',
+          REPLICA_ID: `bench-${replica}`,
+          // Capacity is measured, not the protection of one device against itself.
+          LIMIT_DEVICE_MESSAGES_PER_MINUTE: '1000000',
+          LIMIT_TENANT_MESSAGES_PER_MINUTE: '100000000',
+          LIMIT_TENANT_CONNECTIONS: '1000000',
+          LIMIT_CONNECTS_PER_ADDRESS_PER_MINUTE: '10000000',
+          // Replicas join the shared commands group faster (the dev broker waits a session timeout).
+          CONSUMER_SESSION_TIMEOUT_MS: '6000',
+          // e.g. BENCH_SERVICE_ENV='UPLINK_LINGER_MS=5;NODE_OPTIONS=--max-semi-space-size=64'
+          ...Object.fromEntries(
+            (process.env['BENCH_SERVICE_ENV'] ?? '')
+              .split(';')
+              .filter(Boolean)
+              .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+          ),
+        }),
+      );
+    }
     await client.connect();
     const started = Date.now();
     for (;;) {
       const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM device_credential');
       if ((rows[0]?.n ?? 0) >= devices.length) break;
-      if (Date.now() - started > 300_000) throw new Error(`registry cache has ${rows[0]?.n} of ${devices.length} credentials`);
+      if (Date.now() - started > 300_000)
+        throw new Error(`registry cache has ${rows[0]?.n} of ${devices.length} credentials`);
       await sleep(500);
     }
-    console.error(`registry cache filled with ${devices.length} devices in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.error(
+      `registry cache filled with ${devices.length} devices in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     const kafkaAdmin = admin.admin();
     await kafkaAdmin.connect();
     const kafkaCount = async () =>
-      (await kafkaAdmin.fetchTopicOffsets(UPLINKS)).reduce((sum, partition) => sum + Number(partition.high), 0);
-    const pid = service.child.pid as number;
+      (await kafkaAdmin.fetchTopicOffsets(UPLINKS)).reduce(
+        (sum, partition) => sum + Number(partition.high),
+        0,
+      );
+    const pids = services.map((service) => service.child.pid as number);
     await sleep(500);
     const results: Result[] = [];
     for (const count of CONNECTIONS) {
-      results.push(await measure('connectivity', pid, '127.0.0.1', mqttPort, devices.slice(0, count), kafkaCount, Boolean(PROFILE_DIR)));
+      const target = REPLICAS > 1 ? `connectivity ×${REPLICAS}` : 'connectivity';
+      results.push(
+        await measure(
+          target,
+          pids,
+          '127.0.0.1',
+          ports,
+          devices.slice(0, count),
+          kafkaCount,
+          Boolean(PROFILE_DIR),
+        ),
+      );
       console.error(JSON.stringify(results[results.length - 1]));
     }
     await kafkaAdmin.disconnect();
     return results;
   } finally {
-    await service?.stop();
+    await Promise.all(services.map((service) => service.stop()));
     await Promise.allSettled([producer.disconnect(), client.end()]);
     await kafka.stop();
     await database.drop();
@@ -339,13 +399,20 @@ async function benchConnectivity(devices: WorkerDevice[], token: string): Promis
 async function benchMosquitto(devices: WorkerDevice[]): Promise<Result[]> {
   const port = await freePort();
   const config = path.join(tmpdir(), `urbis-bench-mosquitto-${port}.conf`);
-  writeFileSync(config, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', ''].join('\n'));
+  writeFileSync(
+    config,
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', ''].join(
+      '\n',
+    ),
+  );
   const broker = spawn('/usr/sbin/mosquitto', ['-c', config], { stdio: 'ignore' });
   try {
     await sleep(500);
     const results: Result[] = [];
     for (const count of CONNECTIONS) {
-      results.push(await measure('mosquitto', broker.pid as number, '127.0.0.1', port, devices.slice(0, count)));
+      results.push(
+        await measure('mosquitto', [broker.pid as number], '127.0.0.1', [port], devices.slice(0, count)),
+      );
       console.error(JSON.stringify(results[results.length - 1]));
     }
     return results;
@@ -358,7 +425,12 @@ async function main(): Promise<void> {
   const token = 'bench-device-token-0123456789abcdef0123456789a';
   const devices: WorkerDevice[] = Array.from({ length: Math.max(...CONNECTIONS) }, (_, i) => {
     const deviceId = `meter-${String(i).padStart(5, '0')}`;
-    return { clientId: `${TENANT}/${deviceId}`, password: token, topic: `urbis/${TENANT}/devices/${deviceId}/up` };
+    return {
+      clientId: `${TENANT}/${deviceId}`,
+      password: token,
+      topic: `urbis/${TENANT}/devices/${deviceId}/up`,
+      port: 0,
+    };
   });
   console.error(
     `${cpus().length} cores (${cpus()[0]?.model}), node ${process.version}; ${WORKERS} load workers, ` +
@@ -368,13 +440,15 @@ async function main(): Promise<void> {
     ...(ONLY !== 'mosquitto' ? await benchConnectivity(devices, token) : []),
     ...(ONLY !== 'connectivity' ? await benchMosquitto(devices) : []),
   ];
-  console.log('| target | connections | connect (s) | acked msg/s | in Kafka | p50 (ms) | p99 (ms) | closed | RSS idle → connected → peak (MB) | KB/connection | broker CPU (cores) | load generator, dev Kafka CPU | machine busy |');
+  console.log(
+    '| target | connections | connect (s) | acked msg/s | in Kafka | p50 (ms) | p99 (ms) | closed | RSS idle → connected → peak (MB) | KB/connection | broker CPU (cores) | load generator, dev Kafka CPU | machine busy |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(
       `| ${r.target} | ${r.connections.toLocaleString('en-US')} | ${r.connectSeconds.toFixed(1)} | ${Math.round(r.perSecond).toLocaleString('en-US')} | ` +
         `${r.inKafka === undefined ? '—' : r.inKafka.toLocaleString('en-US')} | ${r.p50ms.toFixed(1)} | ${r.p99ms.toFixed(1)} | ${r.closedUnderLoad + r.refused} | ` +
-        `${r.rssIdleMb.toFixed(0)} → ${r.rssConnectedMb.toFixed(0)} → ${r.rssPeakMb.toFixed(0)} | ${r.kbPerConnection.toFixed(1)} | ${r.cpuCores.toFixed(2)} | ${(r.otherCores['generator'] ?? 0).toFixed(2)}, ${r.target === 'connectivity' ? (r.otherCores['dev-kafka'] ?? 0).toFixed(2) : '—'} | ${(100 * r.machineBusy).toFixed(0)}% |`,
+        `${r.rssIdleMb.toFixed(0)} → ${r.rssConnectedMb.toFixed(0)} → ${r.rssPeakMb.toFixed(0)} | ${r.kbPerConnection.toFixed(1)} | ${r.cpuCores.toFixed(2)} | ${(r.otherCores['generator'] ?? 0).toFixed(2)}, ${r.target.startsWith('connectivity') ? (r.otherCores['dev-kafka'] ?? 0).toFixed(2) : '—'} | ${(100 * r.machineBusy).toFixed(0)}% |`,
     );
   }
 }
