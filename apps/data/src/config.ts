@@ -28,6 +28,7 @@ export const configSchema = serviceConfigSchema(
     OBSERVATIONS_CONSUMER_GROUP: z.string().trim().min(1).default('urbis-data-observations'),
     NGSILD_TEMPORAL_MAX_INSTANCES: integer(1, 100_000).default(1000).describe('Instances (or periods) per attribute in one temporal response; more is 206 with Content-Range'),
     NGSILD_TEMPORAL_MAX_LAST_N: integer(1, 1_000_000).default(100_000).describe('The largest lastN accepted'),
+    NGSILD_TEMPORAL_MAX_RESPONSE_INSTANCES: integer(1, 10_000_000).default(200_000).describe('Instances in one temporal response; the per-attribute maximum shrinks to fit'),
     NGSILD_HISTORY_MONTHS_AHEAD: integer(1, 36).default(3).describe('Monthly history partitions kept created ahead of time'),
     NGSILD_HISTORY_MAINTENANCE_INTERVAL_MS: integer(10_000, 86_400_000).default(3_600_000),
     NGSILD_SUBSCRIPTIONS_RELOAD_MS: integer(1000, 3_600_000).default(30_000).describe('Full reload of the subscription index (besides LISTEN/NOTIFY)'),
@@ -57,7 +58,7 @@ export const configSchema = serviceConfigSchema(
     },
     writes: { lanes: env.NGSILD_WRITE_LANES, maxBatch: env.NGSILD_WRITE_MAX_BATCH },
     observations: { consumerGroup: env.OBSERVATIONS_CONSUMER_GROUP },
-    temporal: { maxInstances: env.NGSILD_TEMPORAL_MAX_INSTANCES, maxLastN: env.NGSILD_TEMPORAL_MAX_LAST_N },
+    temporal: { maxInstances: env.NGSILD_TEMPORAL_MAX_INSTANCES, maxLastN: env.NGSILD_TEMPORAL_MAX_LAST_N, maxResponseInstances: env.NGSILD_TEMPORAL_MAX_RESPONSE_INSTANCES },
     history: { monthsAhead: env.NGSILD_HISTORY_MONTHS_AHEAD, maintenanceIntervalMs: env.NGSILD_HISTORY_MAINTENANCE_INTERVAL_MS },
     subscriptions: {
       reloadMs: env.NGSILD_SUBSCRIPTIONS_RELOAD_MS,

@@ -10,6 +10,8 @@ import { HistoryPartitions, partitionName } from './history-partitions';
 const NGSI = '/ngsi-ld/v1';
 const ERRORS = 'https://uri.etsi.org/ngsi-ld/errors/';
 const MAX_INSTANCES = 5;
+/** Instances in one response: more series than 8 share it out (fewer per attribute). */
+const MAX_RESPONSE_INSTANCES = 40;
 
 type Instance = { type: string; value?: unknown; object?: unknown; observedAt?: string; instanceId: string; datasetId?: string; createdAt?: string; modifiedAt?: string; deletedAt?: string };
 type TemporalEntity = { id: string; type: string; [attribute: string]: unknown };
@@ -41,7 +43,7 @@ describe('NGSI-LD temporal API (clauses 5.6.11 - 5.6.18, 5.7.3, 5.7.4, 6.18 - 6.
   };
 
   beforeAll(async () => {
-    broker = await startBroker('data_temporal', { NGSILD_TEMPORAL_MAX_INSTANCES: String(MAX_INSTANCES) });
+    broker = await startBroker('data_temporal', { NGSILD_TEMPORAL_MAX_INSTANCES: String(MAX_INSTANCES), NGSILD_TEMPORAL_MAX_RESPONSE_INSTANCES: String(MAX_RESPONSE_INSTANCES) });
     db = new Pool({ connectionString: broker.database.url, max: 2 });
   });
   afterAll(async () => {
@@ -302,6 +304,14 @@ describe('NGSI-LD temporal API (clauses 5.6.11 - 5.6.18, 5.7.3, 5.7.4, 6.18 - 6.
       const within = await retrieve(id, 'lastN=3');
       expect([within.status, within.headers.get('content-range')]).toEqual([200, null]);
       expect(values(within.body['speed'])).toEqual([9, 10, 11]);
+    });
+
+    it('shares the response maximum out between many series: 10 entities get 4 instances each', async () => {
+      const crowd = `Crowd${run}`;
+      for (let n = 0; n < 10; n++) expect((await create({ id: `urn:ngsi-ld:${crowd}:${n}`, type: crowd, speed: Array.from({ length: 5 }, (_, i) => speed(i, i)) })).status).toBe(201);
+      const read = await call<TemporalEntity[]>('GET', `/temporal/entities?type=${crowd}&limit=10`);
+      expect([read.status, range(read.headers.get('content-range'))]).toEqual([206, [at(0), at(3), '*']]);
+      expect(read.body.map((entity) => values(entity['speed']))).toEqual(Array.from({ length: 10 }, () => [0, 1, 2, 3]));
     });
 
     it('cuts temporalValues and aggregation periods the same way', async () => {

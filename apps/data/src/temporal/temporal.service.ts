@@ -82,7 +82,9 @@ export class TemporalService {
   private async read(tenant: string, entities: readonly TemporalEntityRow[], read: TemporalRead, scope: AccessScope): Promise<{ bodies: Record<string, unknown>[]; range?: ContentRange }> {
     const found = await this.history.series(tenant, entities.map((entity) => entity.id), read.attrs);
     const series = scope.unrestricted ? found : this.visibleSeries(entities, found, scope);
-    const max = this.config.temporal.maxInstances;
+    // The per-attribute maximum, shared out when one response would hold too many series.
+    const { maxInstances, maxResponseInstances } = this.config.temporal;
+    const max = Math.max(1, Math.min(maxInstances, Math.floor(maxResponseInstances / Math.max(1, series.length))));
     const { lastN } = read.query;
     const descending = lastN !== undefined;
     // lastN within the maximum is itself the limit: the result is whole by definition.
