@@ -15,6 +15,9 @@ import { NgsiLdBodyParsers } from './http/body-parsers';
 import { NgsiLdProblemHook } from './http/problem-hook';
 import { NgsiLdResponder } from './http/responder';
 import { ObservationIngest } from './ingest/observation-ingest';
+import { RetentionController } from './retention/retention.controller';
+import { RetentionRepository } from './retention/retention.repository';
+import { RetentionService } from './retention/retention.service';
 import { EntityRepository } from './storage/entity.repository';
 import { EntityStore } from './storage/entity-store';
 import { SUBSCRIPTION_CONTROLLERS, SUBSCRIPTION_PROVIDERS } from './subscriptions';
@@ -27,7 +30,7 @@ import { TemporalService } from './temporal/temporal.service';
 /** The NGSI-LD context broker: entities, batch operations, queries, discovery, @contexts, temporal history, subscriptions, observation ingest. */
 @Module({
   imports: [DatabaseModule.forPool({ max: 16 }), OutboxRelayModule.forRoot({ pollIntervalMs: 100, batchSize: 500 })],
-  controllers: [EntitiesController, BatchController, DiscoveryController, ContextsController, TemporalController, ...SUBSCRIPTION_CONTROLLERS],
+  controllers: [RetentionController, EntitiesController, BatchController, DiscoveryController, ContextsController, TemporalController, ...SUBSCRIPTION_CONTROLLERS],
   providers: [
     NgsiLdBodyParsers,
     NgsiLdProblemHook,
@@ -38,6 +41,8 @@ import { TemporalService } from './temporal/temporal.service';
     EntityRepository,
     EntityStore,
     DataAccess,
+    RetentionRepository,
+    RetentionService,
     EntitiesService,
     BatchService,
     EntityEvents,

@@ -35,6 +35,7 @@ export const configSchema = serviceConfigSchema(
     NGSILD_PERIODIC_TICK_MS: integer(100, 60_000).default(1000).describe('How often due periodic (timeInterval) subscriptions are notified'),
     NGSILD_NOTIFICATION_MAX_ENTITIES: integer(1, 1000).default(100).describe('Entities per notification; a batch that matches more is split'),
     DELIVERIES_CONSUMER_GROUP: z.string().trim().min(1).default('urbis-data-deliveries'),
+    RETENTION_INTERVAL_MS: integer(1000, 7 * 24 * 3_600_000).default(3_600_000).describe('How often the retention purge runs'),
     /** Identifies this replica (pod name); default the host name. */
     REPLICA_ID: z
       .string()
@@ -67,6 +68,7 @@ export const configSchema = serviceConfigSchema(
       deliveriesConsumerGroup: env.DELIVERIES_CONSUMER_GROUP,
     },
     replicaId: env.REPLICA_ID,
+    retention: { intervalMs: env.RETENTION_INTERVAL_MS },
   }),
 );
 
