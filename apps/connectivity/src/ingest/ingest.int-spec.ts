@@ -1,35 +1,25 @@
 import { EventReader, metricValue } from '@urbis/testing';
 import {
-  DevicesServiceDouble,
-  type Infrastructure,
-  serviceEnv,
-  startConnectivity,
-  startInfrastructure,
+  type ConnectivitySuite,
+  type DevicesServiceDouble,
+  startConnectivitySuite,
   type TestDevice,
   type TestService,
 } from '../test-support/harness.test-helpers';
 
 describe('HTTP ingest', () => {
-  let infra: Infrastructure;
+  let suite: ConnectivitySuite;
   let service: TestService;
   let devices: DevicesServiceDouble;
   let uplinks: EventReader<'connectivity.uplink.received.v1'>;
 
   beforeAll(async () => {
-    infra = await startInfrastructure('connectivity_ingest');
-    service = await startConnectivity(serviceEnv(infra, { LIMIT_MAX_PAYLOAD_BYTES: '2048' }));
-    devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
-    await devices.connect();
-    uplinks = new EventReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
-    await uplinks.start();
+    suite = await startConnectivitySuite('connectivity_ingest', { LIMIT_MAX_PAYLOAD_BYTES: '2048' });
+    ({ service, devices } = suite);
+    uplinks = await suite.reader('connectivity.uplink.received.v1');
   });
 
-  afterAll(async () => {
-    await uplinks?.stop();
-    await devices?.disconnect();
-    await service?.shutdown();
-    await infra?.stop();
-  });
+  afterAll(() => suite?.stop());
 
   const post = (device: Pick<TestDevice, 'tenant' | 'deviceId'>, init: RequestInit & { token?: string }) =>
     fetch(`${service.url}/ingest/v1/${device.tenant}/devices/${device.deviceId}`, {

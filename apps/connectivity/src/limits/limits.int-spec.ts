@@ -1,39 +1,31 @@
 import { provisionedTopics } from '@urbis/contracts';
 import { connectMqtt, type DevKafka, EventReader, metricValue, startDevKafka } from '@urbis/testing';
 import {
-  DevicesServiceDouble,
+  type ConnectivitySuite,
+  type DevicesServiceDouble,
   type Infrastructure,
   serviceEnv,
   startConnectivity,
-  startInfrastructure,
+  startConnectivitySuite,
   type TestDevice,
   type TestService,
 } from '../test-support/harness.test-helpers';
 
 
 describe('limits', () => {
+  let suite: ConnectivitySuite;
   let infra: Infrastructure;
   let service: TestService;
   let devices: DevicesServiceDouble;
   let audits: EventReader<'security.audit.recorded.v1'>;
 
   beforeAll(async () => {
-    infra = await startInfrastructure('connectivity_limits');
-    service = await startConnectivity(
-      serviceEnv(infra, { LIMIT_BURST_SECONDS: '3', LIMIT_TENANT_CONNECTIONS: '2', LIMIT_DEVICE_MESSAGES_PER_MINUTE: '6000' }),
-    );
-    devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
-    await devices.connect();
-    audits = new EventReader(infra.kafka.bootstrapServers, 'security.audit.recorded.v1');
-    await audits.start();
+    suite = await startConnectivitySuite('connectivity_limits', { LIMIT_BURST_SECONDS: '3', LIMIT_TENANT_CONNECTIONS: '2', LIMIT_DEVICE_MESSAGES_PER_MINUTE: '6000' });
+    ({ infra, service, devices } = suite);
+    audits = await suite.reader('security.audit.recorded.v1');
   });
 
-  afterAll(async () => {
-    await audits?.stop();
-    await devices?.disconnect();
-    await service?.shutdown();
-    await infra?.stop();
-  });
+  afterAll(() => suite?.stop());
 
   it('answers HTTP 429 with Retry-After past the device’s rate, and audits it once', async () => {
     const device = await devices.register('alpha', { limits: { messagesPerMinute: 60 } });

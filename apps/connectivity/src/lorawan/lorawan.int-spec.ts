@@ -1,11 +1,9 @@
 import { EventReader, metricValue } from '@urbis/testing';
 import { randomBytes } from 'node:crypto';
 import {
-  DevicesServiceDouble,
-  type Infrastructure,
-  serviceEnv,
-  startConnectivity,
-  startInfrastructure,
+  type ConnectivitySuite,
+  type DevicesServiceDouble,
+  startConnectivitySuite,
   type TestService,
 } from '../test-support/harness.test-helpers';
 import { chirpstackJoin, chirpstackStatus, chirpstackUp, ttsJoinAccept, ttsUplink } from './network-server-fixtures.test-helpers';
@@ -13,28 +11,18 @@ import { chirpstackJoin, chirpstackStatus, chirpstackUp, ttsJoinAccept, ttsUplin
 const SECRET = 'alpha-webhook-secret-0123456789';
 
 describe('LoRaWAN network-server webhooks', () => {
-  let infra: Infrastructure;
+  let suite: ConnectivitySuite;
   let service: TestService;
   let devices: DevicesServiceDouble;
   let uplinks: EventReader<'connectivity.uplink.received.v1'>;
 
   beforeAll(async () => {
-    infra = await startInfrastructure('connectivity_lorawan');
-    service = await startConnectivity(
-      serviceEnv(infra, { LORAWAN_WEBHOOK_SECRETS: `alpha=${SECRET},beta=beta-webhook-secret-987654321`, LORAWAN_DEDUP_WINDOW_MS: '300' }),
-    );
-    devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
-    await devices.connect();
-    uplinks = new EventReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
-    await uplinks.start();
+    suite = await startConnectivitySuite('connectivity_lorawan', { LORAWAN_WEBHOOK_SECRETS: `alpha=${SECRET},beta=beta-webhook-secret-987654321`, LORAWAN_DEDUP_WINDOW_MS: '300' });
+    ({ service, devices } = suite);
+    uplinks = await suite.reader('connectivity.uplink.received.v1');
   });
 
-  afterAll(async () => {
-    await uplinks?.stop();
-    await devices?.disconnect();
-    await service?.shutdown();
-    await infra?.stop();
-  });
+  afterAll(() => suite?.stop());
 
   const newEui = () => randomBytes(8).toString('hex').toUpperCase();
   const lorawanDevice = async (tenant = 'alpha') => {

@@ -6,11 +6,12 @@ import { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import type { IClientOptions } from 'mqtt';
 import {
-  DevicesServiceDouble,
+  type ConnectivitySuite,
+  type DevicesServiceDouble,
   type Infrastructure,
   serviceEnv,
   startConnectivity,
-  startInfrastructure,
+  startConnectivitySuite,
   type TestDevice,
   type TestService,
 } from '../test-support/harness.test-helpers';
@@ -31,6 +32,7 @@ async function refusalCode(url: string, device: TestDevice, overrides: IClientOp
 
 
 describe('MQTT server', () => {
+  let suite: ConnectivitySuite;
   let infra: Infrastructure;
   let service: TestService;
   let devices: DevicesServiceDouble;
@@ -38,21 +40,13 @@ describe('MQTT server', () => {
   let twinReports: EventReader<'connectivity.twin.reported.v1'>;
 
   beforeAll(async () => {
-    infra = await startInfrastructure('connectivity_mqtt');
-    service = await startConnectivity(serviceEnv(infra, { LIMIT_MAX_PAYLOAD_BYTES: '1024' }));
-    devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
-    await devices.connect();
-    uplinks = new EventReader(infra.kafka.bootstrapServers, 'connectivity.uplink.received.v1');
-    twinReports = new EventReader(infra.kafka.bootstrapServers, 'connectivity.twin.reported.v1');
-    await Promise.all([uplinks.start(), twinReports.start()]);
+    suite = await startConnectivitySuite('connectivity_mqtt', { LIMIT_MAX_PAYLOAD_BYTES: '1024' });
+    ({ infra, service, devices } = suite);
+    uplinks = await suite.reader('connectivity.uplink.received.v1');
+    twinReports = await suite.reader('connectivity.twin.reported.v1');
   });
 
-  afterAll(async () => {
-    await Promise.all([uplinks?.stop(), twinReports?.stop()]);
-    await devices?.disconnect();
-    await service?.shutdown();
-    await infra?.stop();
-  });
+  afterAll(() => suite?.stop());
 
   it('is ready only with its MQTT server and registry consumer running', async () => {
     const response = await fetch(`${service.url}/health/ready`);

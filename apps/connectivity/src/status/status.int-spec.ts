@@ -2,11 +2,10 @@ import { connectMqtt, EventReader } from '@urbis/testing';
 import { Socket } from 'node:net';
 import { chirpstackStatus, chirpstackUp } from '../lorawan/network-server-fixtures.test-helpers';
 import {
-  DevicesServiceDouble,
+  type ConnectivitySuite,
+  type DevicesServiceDouble,
   type Infrastructure,
-  serviceEnv,
-  startConnectivity,
-  startInfrastructure,
+  startConnectivitySuite,
   type TestDevice,
   type TestService,
   USERS,
@@ -35,6 +34,7 @@ function connectThenGoQuiet(port: number, device: TestDevice): Promise<Socket> {
 }
 
 describe('device status and sessions', () => {
+  let suite: ConnectivitySuite;
   let infra: Infrastructure;
   let service: TestService;
   let devices: DevicesServiceDouble;
@@ -42,29 +42,23 @@ describe('device status and sessions', () => {
   let operatorToken: string;
 
   beforeAll(async () => {
-    infra = await startInfrastructure('connectivity_status', { withIdp: true });
-    service = await startConnectivity(
-      serviceEnv(infra, {
+    suite = await startConnectivitySuite(
+      'connectivity_status',
+      {
         STATUS_FLUSH_INTERVAL_MS: '100',
         SILENCE_CHECK_INTERVAL_MS: '200',
         SILENCE_TOLERANCE: '1',
         LORAWAN_WEBHOOK_SECRETS: `alpha=${SECRET}`,
         LORAWAN_DEDUP_WINDOW_MS: '50',
-      }),
+      },
+      { withIdp: true },
     );
-    devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
-    await devices.connect();
-    statuses = new EventReader(infra.kafka.bootstrapServers, 'connectivity.device-status.changed.v1');
-    await statuses.start();
+    ({ infra, service, devices } = suite);
+    statuses = await suite.reader('connectivity.device-status.changed.v1');
     operatorToken = await infra.token(USERS.operator);
   });
 
-  afterAll(async () => {
-    await statuses?.stop();
-    await devices?.disconnect();
-    await service?.shutdown();
-    await infra?.stop();
-  });
+  afterAll(() => suite?.stop());
 
   const get = (path: string, token = operatorToken) =>
     fetch(`${service.url}/connectivity/v1/${path}`, { headers: { authorization: `Bearer ${token}` } });

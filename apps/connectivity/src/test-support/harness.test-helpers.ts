@@ -11,6 +11,7 @@ import {
   buildDevKafka,
   createTestDatabase,
   type DevIdp,
+  EventReader,
   eventually,
   type DevKafka,
   startDevIdp,
@@ -222,4 +223,41 @@ export class DevicesServiceDouble {
       }
     }, { timeoutMs, what: sql });
   }
+}
+
+/** One suite's world: its infrastructure, connectivity booted on it, the devices stand-in, and readers. */
+export interface ConnectivitySuite {
+  infra: Infrastructure;
+  service: TestService;
+  devices: DevicesServiceDouble;
+  /** A started reader of one topic, stopped with the suite. */
+  reader<T extends TopicName>(topic: T): Promise<EventReader<T>>;
+  stop(): Promise<void>;
+}
+
+export async function startConnectivitySuite(
+  prefix: string,
+  env: Record<string, string> = {},
+  options: { withIdp?: boolean } = {},
+): Promise<ConnectivitySuite> {
+  const infra = await startInfrastructure(prefix, options);
+  const service = await startConnectivity(serviceEnv(infra, env));
+  const devices = new DevicesServiceDouble(infra.kafka.bootstrapServers, infra.database.url);
+  await devices.connect();
+  const readers: EventReader<TopicName>[] = [];
+  return {
+    infra,
+    service,
+    devices,
+    reader: async (topic) => {
+      const reader = await new EventReader(infra.kafka.bootstrapServers, topic).start();
+      readers.push(reader as unknown as EventReader<TopicName>);
+      return reader;
+    },
+    stop: async () => {
+      await Promise.allSettled([...readers.map((reader) => reader.stop()), devices.disconnect()]);
+      await service.shutdown();
+      await infra.stop();
+    },
+  };
 }
