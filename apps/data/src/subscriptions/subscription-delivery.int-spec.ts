@@ -4,11 +4,25 @@
 // subscription's status. Observations enter as devices.observation.decoded.v1, as devices publishes them.
 import { createEvent } from '@urbis/contracts';
 import { createKafka, EventPublisher } from '@urbis/messaging';
-import { applyMigrations, createTestDatabase, eventually, type ServiceProcess, startServiceProcess, type TestDatabase, until } from '@urbis/testing';
+import {
+  applyMigrations,
+  createTestDatabase,
+  eventually,
+  type ServiceProcess,
+  startServiceProcess,
+  type TestDatabase,
+  until,
+} from '@urbis/testing';
 import mqtt from 'mqtt';
 import http, { type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type BrokerHarness, CORE_CONTEXT_URL, contextLink, entityId, startBroker } from '../test-support/broker.test-helpers';
+import {
+  type BrokerHarness,
+  CORE_CONTEXT_URL,
+  contextLink,
+  entityId,
+  startBroker,
+} from '../test-support/broker.test-helpers';
 
 jest.setTimeout(120_000);
 
@@ -33,7 +47,12 @@ class Receiver {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        receiver.received.push({ path: request.url ?? '', headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Json, at: Date.now() });
+        receiver.received.push({
+          path: request.url ?? '',
+          headers: request.headers,
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Json,
+          at: Date.now(),
+        });
         response.writeHead(request.url?.startsWith('/failing') ? 500 : 200).end();
       });
     });
@@ -65,13 +84,25 @@ describe('subscriptions end to end: observation in, notification delivered, stat
 
   const subscribe = async (body: Json): Promise<string> => {
     const id = `urn:ngsi-ld:Subscription:e2e-${Date.now().toString(36)}-${++path}`;
-    const created = await broker.call('POST', '/ngsi-ld/v1/subscriptions', { body: { id, type: 'Subscription', ...body } });
-    if (created.status !== 201) throw new Error(`subscription not created: ${created.status} ${created.text}`);
+    const created = await broker.call('POST', '/ngsi-ld/v1/subscriptions', {
+      body: { id, type: 'Subscription', ...body },
+    });
+    if (created.status !== 201)
+      throw new Error(`subscription not created: ${created.status} ${created.text}`);
     return id;
   };
-  const subscription = async (id: string) => (await broker.call<Json>('GET', `/ngsi-ld/v1/subscriptions/${id}`)).body;
-  const patchAttrs = async (id: string, attrs: Json) => expect((await broker.call('PATCH', `/ngsi-ld/v1/entities/${id}/attrs`, { body: attrs })).status).toBe(204);
-  const receivedAt = (where: string, count = 1) => until(() => receiver.at(where), (found) => found.length >= count, { what: `${count} notification(s) at ${where}`, timeoutMs: 30_000 });
+  const subscription = async (id: string) =>
+    (await broker.call<Json>('GET', `/ngsi-ld/v1/subscriptions/${id}`)).body;
+  const patchAttrs = async (id: string, attrs: Json) =>
+    expect((await broker.call('PATCH', `/ngsi-ld/v1/entities/${id}/attrs`, { body: attrs })).status).toBe(
+      204,
+    );
+  const receivedAt = (where: string, count = 1) =>
+    until(
+      () => receiver.at(where),
+      (found) => found.length >= count,
+      { what: `${count} notification(s) at ${where}`, timeoutMs: 30_000 },
+    );
   const observation = (entity: string, no2: number) =>
     createEvent('devices.observation.decoded.v1', {
       tenant: 'alpha',
@@ -110,12 +141,23 @@ describe('subscriptions end to end: observation in, notification delivered, stat
     // Loopback receivers are refused unless the tenant's destination policy allows them (a platform admin's decision).
     const allowed = await fetch(`${integration.url}/integration/v1/destination-policy`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${await broker.token('platformAdmin')}`, 'content-type': 'application/json', 'x-urbis-tenant': 'alpha' },
+      headers: {
+        authorization: `Bearer ${await broker.token('platformAdmin')}`,
+        'content-type': 'application/json',
+        'x-urbis-tenant': 'alpha',
+      },
       body: JSON.stringify({ allowLoopback: true }),
     });
-    if (allowed.status !== 200) throw new Error(`loopback not allowed: ${allowed.status} ${await allowed.text()}`);
+    if (allowed.status !== 200)
+      throw new Error(`loopback not allowed: ${allowed.status} ${await allowed.text()}`);
     receiver = await Receiver.start();
-    publisher = new EventPublisher({ kafka: createKafka({ clientId: 'subscriptions-e2e', brokers: broker.kafka.bootstrapServers, logLevel: 'nothing' }) });
+    publisher = new EventPublisher({
+      kafka: createKafka({
+        clientId: 'subscriptions-e2e',
+        brokers: broker.kafka.bootstrapServers,
+        logLevel: 'nothing',
+      }),
+    });
     await publisher.connect();
   });
   afterAll(async () => {
@@ -133,10 +175,22 @@ describe('subscriptions end to end: observation in, notification delivered, stat
       entities: [{ type: 'AirQualityObserved' }],
       watchedAttributes: ['no2'],
       q: 'no2>25',
-      notification: { format: 'keyValues', attributes: ['no2', 'location'], endpoint: { uri: receiver.url(where), accept: 'application/json', receiverInfo: [{ key: 'X-City-Token', value: 'madrid-42' }] } },
+      notification: {
+        format: 'keyValues',
+        attributes: ['no2', 'location'],
+        endpoint: {
+          uri: receiver.url(where),
+          accept: 'application/json',
+          receiverInfo: [{ key: 'X-City-Token', value: 'madrid-42' }],
+        },
+      },
     });
-    await publisher.publish('devices.observation.decoded.v1', [observation(entity, 20)], { key: `alpha/${entity}` });
-    await publisher.publish('devices.observation.decoded.v1', [observation(entity, 30)], { key: `alpha/${entity}` });
+    await publisher.publish('devices.observation.decoded.v1', [observation(entity, 20)], {
+      key: `alpha/${entity}`,
+    });
+    await publisher.publish('devices.observation.decoded.v1', [observation(entity, 30)], {
+      key: `alpha/${entity}`,
+    });
     const [notification] = await receivedAt(where);
     expect(notification?.headers['content-type']).toBe('application/json');
     expect(notification?.headers['link']).toBe(contextLink(CORE_CONTEXT_URL));
@@ -147,10 +201,27 @@ describe('subscriptions end to end: observation in, notification delivered, stat
       subscriptionId: id,
       notifiedAt: expect.any(String),
       triggerReason: 'attributeUpdated',
-      data: [{ id: entity, type: 'AirQualityObserved', no2: 30, location: { type: 'Point', coordinates: [-3.7, 40.4] } }],
+      data: [
+        {
+          id: entity,
+          type: 'AirQualityObserved',
+          no2: 30,
+          location: { type: 'Point', coordinates: [-3.7, 40.4] },
+        },
+      ],
     });
-    const status = await until(() => subscription(id), (read) => (read['notification'] as Json)['timesSent'] === 1, { what: 'the delivery to be recorded', timeoutMs: 30_000 });
-    expect(status['notification']).toMatchObject({ timesSent: 1, timesFailed: 0, status: 'ok', lastNotification: expect.any(String), lastSuccess: expect.any(String) });
+    const status = await until(
+      () => subscription(id),
+      (read) => (read['notification'] as Json)['timesSent'] === 1,
+      { what: 'the delivery to be recorded', timeoutMs: 30_000 },
+    );
+    expect(status['notification']).toMatchObject({
+      timesSent: 1,
+      timesFailed: 0,
+      status: 'ok',
+      lastNotification: expect.any(String),
+      lastSuccess: expect.any(String),
+    });
     expect(status['notification']).not.toHaveProperty('lastFailure');
     expect(receiver.at(where)).toHaveLength(1);
   });
@@ -158,10 +229,24 @@ describe('subscriptions end to end: observation in, notification delivered, stat
   it('records a failing endpoint: every attempt sent, every one failed, status failed', async () => {
     const where = `/failing${nextPath()}`;
     const entity = entityId('AirQualityObserved');
-    const id = await subscribe({ entities: [{ type: 'AirQualityObserved', id: entity }], notification: { endpoint: { uri: receiver.url(where) } } });
-    await publisher.publish('devices.observation.decoded.v1', [observation(entity, 10)], { key: `alpha/${entity}` });
-    const status = await until(() => subscription(id), (read) => (read['notification'] as Json)['status'] === 'failed', { what: 'the failure to be recorded', timeoutMs: 30_000 });
-    expect(status['notification']).toMatchObject({ timesSent: 3, timesFailed: 3, lastFailure: expect.any(String), lastNotification: expect.any(String) });
+    const id = await subscribe({
+      entities: [{ type: 'AirQualityObserved', id: entity }],
+      notification: { endpoint: { uri: receiver.url(where) } },
+    });
+    await publisher.publish('devices.observation.decoded.v1', [observation(entity, 10)], {
+      key: `alpha/${entity}`,
+    });
+    const status = await until(
+      () => subscription(id),
+      (read) => (read['notification'] as Json)['status'] === 'failed',
+      { what: 'the failure to be recorded', timeoutMs: 30_000 },
+    );
+    expect(status['notification']).toMatchObject({
+      timesSent: 3,
+      timesFailed: 3,
+      lastFailure: expect.any(String),
+      lastNotification: expect.any(String),
+    });
     expect(status['notification']).not.toHaveProperty('lastSuccess');
     expect(receiver.at(where)).toHaveLength(3);
   });
@@ -169,30 +254,71 @@ describe('subscriptions end to end: observation in, notification delivered, stat
   it('keeps one subscription’s notifications in order', async () => {
     const where = nextPath();
     const entity = entityId('AirQualityObserved');
-    expect((await broker.call('POST', '/ngsi-ld/v1/entities', { body: { id: entity, type: 'AirQualityObserved', no2: { type: 'Property', value: 0 } } })).status).toBe(201);
-    const id = await subscribe({ entities: [{ type: 'AirQualityObserved', id: entity }], notification: { format: 'keyValues', attributes: ['no2'], endpoint: { uri: receiver.url(where) } } });
+    expect(
+      (
+        await broker.call('POST', '/ngsi-ld/v1/entities', {
+          body: { id: entity, type: 'AirQualityObserved', no2: { type: 'Property', value: 0 } },
+        })
+      ).status,
+    ).toBe(201);
+    const id = await subscribe({
+      entities: [{ type: 'AirQualityObserved', id: entity }],
+      notification: { format: 'keyValues', attributes: ['no2'], endpoint: { uri: receiver.url(where) } },
+    });
     for (let value = 1; value <= 15; value++) await patchAttrs(entity, { no2: { type: 'Property', value } });
     const received = await receivedAt(where, 15);
-    expect(received.map((request) => ((request.body['data'] as Json[])[0] as Json)['no2'])).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
-    await until(() => subscription(id), (read) => (read['notification'] as Json)['timesSent'] === 15, { what: 'every delivery to be recorded', timeoutMs: 30_000 });
+    expect(received.map((request) => ((request.body['data'] as Json[])[0] as Json)['no2'])).toEqual(
+      Array.from({ length: 15 }, (_, i) => i + 1),
+    );
+    await until(
+      () => subscription(id),
+      (read) => (read['notification'] as Json)['timesSent'] === 15,
+      { what: 'every delivery to be recorded', timeoutMs: 30_000 },
+    );
   });
 
   it('throttles, and delivers nothing while paused or once expired', async () => {
     const throttledAt = nextPath();
     const pausedAt = nextPath();
     const entity = entityId('AirQualityObserved');
-    expect((await broker.call('POST', '/ngsi-ld/v1/entities', { body: { id: entity, type: 'AirQualityObserved', no2: { type: 'Property', value: 0 } } })).status).toBe(201);
+    expect(
+      (
+        await broker.call('POST', '/ngsi-ld/v1/entities', {
+          body: { id: entity, type: 'AirQualityObserved', no2: { type: 'Property', value: 0 } },
+        })
+      ).status,
+    ).toBe(201);
     const select = { entities: [{ type: 'AirQualityObserved', id: entity }] };
-    await subscribe({ ...select, throttling: 2, notification: { format: 'keyValues', attributes: ['no2'], endpoint: { uri: receiver.url(throttledAt) } } });
-    const paused = await subscribe({ ...select, isActive: false, notification: { format: 'keyValues', attributes: ['no2'], endpoint: { uri: receiver.url(pausedAt) } } });
+    await subscribe({
+      ...select,
+      throttling: 2,
+      notification: {
+        format: 'keyValues',
+        attributes: ['no2'],
+        endpoint: { uri: receiver.url(throttledAt) },
+      },
+    });
+    const paused = await subscribe({
+      ...select,
+      isActive: false,
+      notification: { format: 'keyValues', attributes: ['no2'], endpoint: { uri: receiver.url(pausedAt) } },
+    });
     for (const value of [1, 2, 3]) await patchAttrs(entity, { no2: { type: 'Property', value } });
     const [first] = await receivedAt(throttledAt);
     expect((first?.body['data'] as Json[])[0]).toEqual({ id: entity, type: 'AirQualityObserved', no2: 1 });
     // Resumed with an expiry: one notification gets through, then it expires.
-    expect((await broker.call('PATCH', `/ngsi-ld/v1/subscriptions/${paused}`, { body: { isActive: true, expiresAt: new Date(Date.now() + 1500).toISOString() } })).status).toBe(204);
+    expect(
+      (
+        await broker.call('PATCH', `/ngsi-ld/v1/subscriptions/${paused}`, {
+          body: { isActive: true, expiresAt: new Date(Date.now() + 1500).toISOString() },
+        })
+      ).status,
+    ).toBe(204);
     await patchAttrs(entity, { no2: { type: 'Property', value: 4 } });
-    await eventually(async () => (await subscription(paused))['status'] === 'expired', { what: 'the subscription to expire' });
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, first!.at + 2100 - Date.now())));
+    await eventually(async () => (await subscription(paused))['status'] === 'expired', {
+      what: 'the subscription to expire',
+    });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (first as Received).at + 2100 - Date.now())));
     await patchAttrs(entity, { no2: { type: 'Property', value: 5 } });
     const throttled = await receivedAt(throttledAt, 2);
     expect(throttled.map((request) => ((request.body['data'] as Json[])[0] as Json)['no2'])).toEqual([1, 5]);
@@ -205,11 +331,22 @@ describe('subscriptions end to end: observation in, notification delivered, stat
   it('delivers periodic notifications (timeInterval)', async () => {
     const where = nextPath();
     const entity = entityId('AirQualityObserved');
-    await publisher.publish('devices.observation.decoded.v1', [observation(entity, 33)], { key: `alpha/${entity}` });
-    await eventually(async () => (await broker.call('GET', `/ngsi-ld/v1/entities/${entity}`)).status === 200, { what: 'the observation to be stored' });
-    const id = await subscribe({ entities: [{ type: 'AirQualityObserved', id: entity }], timeInterval: 1, notification: { format: 'keyValues', attributes: ['no2'], endpoint: { uri: receiver.url(where) } } });
+    await publisher.publish('devices.observation.decoded.v1', [observation(entity, 33)], {
+      key: `alpha/${entity}`,
+    });
+    await eventually(
+      async () => (await broker.call('GET', `/ngsi-ld/v1/entities/${entity}`)).status === 200,
+      { what: 'the observation to be stored' },
+    );
+    const id = await subscribe({
+      entities: [{ type: 'AirQualityObserved', id: entity }],
+      timeInterval: 1,
+      notification: { format: 'keyValues', attributes: ['no2'], endpoint: { uri: receiver.url(where) } },
+    });
     const received = await receivedAt(where, 2);
-    expect(received.map((request) => request.body['data'])).toEqual([0, 1].map(() => [{ id: entity, type: 'AirQualityObserved', no2: 33 }]));
+    expect(received.map((request) => request.body['data'])).toEqual(
+      [0, 1].map(() => [{ id: entity, type: 'AirQualityObserved', no2: 33 }]),
+    );
     expect((received[1] as Received).at - (received[0] as Received).at).toBeGreaterThanOrEqual(700);
     expect((await broker.call('DELETE', `/ngsi-ld/v1/subscriptions/${id}`)).status).toBe(204);
   });
@@ -222,14 +359,41 @@ describe('subscriptions end to end: observation in, notification delivered, stat
       client.on('message', (_topic, payload) => messages.push(JSON.parse(payload.toString('utf8')) as Json));
       await client.subscribeAsync(topic, { qos: 1 });
       const entity = entityId('AirQualityObserved');
-      const id = await subscribe({ entities: [{ type: 'AirQualityObserved', id: entity }], notification: { format: 'keyValues', attributes: ['no2'], endpoint: { uri: `mqtt://127.0.0.1:1883/${topic}`, notifierInfo: [{ key: 'MQTT-QoS', value: '1' }] } } });
-      await publisher.publish('devices.observation.decoded.v1', [observation(entity, 41)], { key: `alpha/${entity}` });
-      const [message] = await until(() => messages, (found) => found.length >= 1, { what: 'the MQTT notification', timeoutMs: 30_000 });
+      const id = await subscribe({
+        entities: [{ type: 'AirQualityObserved', id: entity }],
+        notification: {
+          format: 'keyValues',
+          attributes: ['no2'],
+          endpoint: {
+            uri: `mqtt://127.0.0.1:1883/${topic}`,
+            notifierInfo: [{ key: 'MQTT-QoS', value: '1' }],
+          },
+        },
+      });
+      await publisher.publish('devices.observation.decoded.v1', [observation(entity, 41)], {
+        key: `alpha/${entity}`,
+      });
+      const [message] = await until(
+        () => messages,
+        (found) => found.length >= 1,
+        { what: 'the MQTT notification', timeoutMs: 30_000 },
+      );
       expect(message).toEqual({
         metadata: { 'Content-Type': 'application/json', Link: contextLink(CORE_CONTEXT_URL) },
-        body: { id: expect.any(String), type: 'Notification', subscriptionId: id, notifiedAt: expect.any(String), triggerReason: 'attributeCreated', data: [{ id: entity, type: 'AirQualityObserved', no2: 41 }] },
+        body: {
+          id: expect.any(String),
+          type: 'Notification',
+          subscriptionId: id,
+          notifiedAt: expect.any(String),
+          triggerReason: 'attributeCreated',
+          data: [{ id: entity, type: 'AirQualityObserved', no2: 41 }],
+        },
       });
-      await until(() => subscription(id), (read) => (read['notification'] as Json)['status'] === 'ok', { what: 'the MQTT delivery to be recorded', timeoutMs: 30_000 });
+      await until(
+        () => subscription(id),
+        (read) => (read['notification'] as Json)['status'] === 'ok',
+        { what: 'the MQTT delivery to be recorded', timeoutMs: 30_000 },
+      );
     } finally {
       await client.endAsync();
     }

@@ -202,14 +202,6 @@ function sameValue(a: StoredAttribute, b: StoredAttribute): boolean {
   return isDeepStrictEqual(a[member], b[member]) && isDeepStrictEqual(a.objectType, b.objectType);
 }
 
-/** Which reason wins when a change is several things at once for a subscription. */
-const UPDATE_REASONS: readonly NotificationTrigger[] = [
-  'attributeUpdated',
-  'attributeCreated',
-  'attributeDeleted',
-  'entityUpdated',
-];
-
 /**
  * Why `subscription` is notified of the change, or undefined when it is not (clause 5.8.6 and
  * the notificationTrigger values of Table 5.2.12-1): the entity must match an entity selector
@@ -243,33 +235,31 @@ function selects(selector: EntityFilter, entity: StoredEntity): boolean {
 function reasonOf(subscription: CompiledSubscription, facts: ChangeFacts): NotificationTrigger | undefined {
   const { watched, triggers } = subscription;
   const datasets = subscription.rendering.datasetIds;
-  const watchedHere = (iri: string) => !watched || watched.has(iri);
   const inDataset = (instance: StoredAttribute) => !datasets || datasets.has(datasetKey(instance));
-  const happened = new Set<NotificationTrigger>();
+  let created = false;
+  let updated = false;
+  let deleted = false;
   for (const [iri, attribute] of facts.attributes) {
-    if (!watchedHere(iri)) continue;
-    if (attribute.created.some(inDataset)) happened.add('attributeCreated');
-    if (
-      attribute.updated.some(
-        (update) => inDataset(update.after) && (update.valueChanged || subscription.notifyOnMetadataChange),
-      )
-    )
-      happened.add('attributeUpdated');
-    if (attribute.deleted.some(inDataset)) happened.add('attributeDeleted');
+    if (watched && !watched.has(iri)) continue;
+    created ||= attribute.created.some(inDataset);
+    updated ||= attribute.updated.some(
+      (update) => inDataset(update.after) && (update.valueChanged || subscription.notifyOnMetadataChange),
+    );
+    deleted ||= attribute.deleted.some(inDataset);
   }
-  const hasWatched = !watched || Object.keys(facts.state.attrs).some((iri) => watched.has(iri));
+  const hasWatched = () => !watched || Object.keys(facts.state.attrs).some((iri) => watched.has(iri));
   if (facts.kind === 'created') {
-    if (triggers.has('entityCreated') && hasWatched) return 'entityCreated';
-    return triggers.has('attributeCreated') && happened.has('attributeCreated')
-      ? 'attributeCreated'
-      : undefined;
+    if (triggers.has('entityCreated') && hasWatched()) return 'entityCreated';
+    return created && triggers.has('attributeCreated') ? 'attributeCreated' : undefined;
   }
   if (facts.kind === 'deleted') {
-    if (triggers.has('entityDeleted') && hasWatched) return 'entityDeleted';
-    return triggers.has('attributeDeleted') && happened.has('attributeDeleted')
-      ? 'attributeDeleted'
-      : undefined;
+    if (triggers.has('entityDeleted') && hasWatched()) return 'entityDeleted';
+    return deleted && triggers.has('attributeDeleted') ? 'attributeDeleted' : undefined;
   }
-  if (happened.size > 0) happened.add('entityUpdated');
-  return UPDATE_REASONS.find((reason) => happened.has(reason) && triggers.has(reason));
+  // When an update is several things at once for the subscription, this is the reason it reports.
+  if (updated && triggers.has('attributeUpdated')) return 'attributeUpdated';
+  if (created && triggers.has('attributeCreated')) return 'attributeCreated';
+  if (deleted && triggers.has('attributeDeleted')) return 'attributeDeleted';
+  if ((created || updated || deleted) && triggers.has('entityUpdated')) return 'entityUpdated';
+  return undefined;
 }

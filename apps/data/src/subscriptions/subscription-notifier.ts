@@ -3,12 +3,13 @@ import type { Role } from '@urbis/auth';
 import { enqueueEvents, type OutboxItem, type SqlExecutor } from '@urbis/messaging';
 import type { Logger } from '@urbis/observability';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@urbis/runtime';
-import { DataAccess } from '../access/data-access';
+import { type AccessScope, DataAccess } from '../access/data-access';
 import type { DataConfig } from '../config';
 import type { StoredEntity } from '../ngsi-ld/stored';
 import { geoQueryToSql } from '../query';
 import { type EntityChange, EntityStore } from '../storage/entity-store';
 import { SqlParams } from '../storage/sql-params';
+import { mayMatchGeoQuery } from './geo-prefilter';
 import { chunked, notificationEvent, type NotifiedEntity, renderChanged } from './notification-render';
 import type { NotificationTrigger } from './subscription';
 import { SubscriptionIndex } from './subscription-index';
@@ -52,15 +53,19 @@ export class SubscriptionNotifier implements OnModuleInit {
     const notifiedAt = new Date().toISOString();
     const at = Date.parse(notifiedAt);
     let hits: Hit[] = [];
+    const scopes = new Map<CompiledSubscription, AccessScope>();
     for (const change of changes) {
       const candidates = this.index.candidates(change);
       if (candidates.length === 0) continue;
       const facts = factsOf(change);
       for (const subscription of candidates) {
-        const seen = this.visibleFacts(subscription, facts);
+        const seen = this.visibleFacts(subscription, facts, scopes);
         if (!seen) continue;
         const reason = triggerOf(subscription, seen, at);
-        if (reason) hits.push({ subscription, facts: seen, reason });
+        if (!reason) continue;
+        const { geo } = subscription;
+        if (geo && !mayMatchGeoQuery(geo, geometriesOf(seen.state, geo.geoproperty))) continue;
+        hits.push({ subscription, facts: seen, reason });
       }
     }
     if (hits.length === 0) return;
@@ -71,13 +76,18 @@ export class SubscriptionNotifier implements OnModuleInit {
   }
 
   /** The change as the subscription's owner may see it (data-access policies); null when none of it. */
-  private visibleFacts(subscription: CompiledSubscription, facts: ChangeFacts): ChangeFacts | null {
-    const { owner } = subscription;
-    const scope = this.access.scope(
-      subscription.tenant,
-      { ...owner, tenant: subscription.tenant, roles: owner.roles as Role[] },
-      'read',
-    );
+  private visibleFacts(
+    subscription: CompiledSubscription,
+    facts: ChangeFacts,
+    scopes: Map<CompiledSubscription, AccessScope>,
+  ): ChangeFacts | null {
+    let scope = scopes.get(subscription);
+    if (!scope) {
+      const { owner } = subscription;
+      const principal = { ...owner, tenant: subscription.tenant, roles: owner.roles as Role[] };
+      scope = this.access.scope(subscription.tenant, principal, 'read');
+      scopes.set(subscription, scope);
+    }
     if (scope.unrestricted) return facts;
     const before = facts.change.before && this.access.visible(facts.change.before, scope);
     const after = facts.change.after && this.access.visible(facts.change.after, scope);
@@ -92,43 +102,72 @@ export class SubscriptionNotifier implements OnModuleInit {
     });
   }
 
-  /** Keeps the hits whose entity is in its subscription's geoQ: one statement for the batch, on the geometries of each change's state. */
+  /**
+   * Keeps the hits whose entity is in its subscription's geoQ, in one statement for the batch (two
+   * when it deleted entities); mayMatchGeoQuery has already left out those far away. The batch's own writes are visible here: an entity that still exists is read from `entity`
+   * and `entity_geo` (indexed) as any geo-query reads it; a deleted one from the geometries it had.
+   */
   private async withinGeoQueries(tx: SqlExecutor, hits: Hit[]): Promise<Hit[]> {
     const spatial = hits.filter((hit) => hit.subscription.geo);
     if (spatial.length === 0) return hits;
-    const states = new Map<ChangeFacts, number>();
-    for (const hit of spatial) if (!states.has(hit.facts)) states.set(hit.facts, states.size);
-    const geometries = [...states].flatMap(([facts, n]) =>
-      geometriesOf(facts.state).map(([attr, geom]) => ({ pk: n, attr, geom })),
-    );
-    const bySubscription = new Map<CompiledSubscription, Set<number>>();
+    const groups = new Map<string, { subscription: CompiledSubscription; deleted: boolean; hits: Hit[] }>();
     for (const hit of spatial) {
-      const set = bySubscription.get(hit.subscription) ?? new Set<number>();
-      set.add(states.get(hit.facts) as number);
-      bySubscription.set(hit.subscription, set);
+      const deleted = hit.facts.kind === 'deleted';
+      const key = `${hit.subscription.tenant}\u0000${hit.subscription.id}\u0000${deleted}`;
+      const group = groups.get(key) ?? { subscription: hit.subscription, deleted, hits: [] };
+      group.hits.push(hit);
+      groups.set(key, group);
     }
-    const params = new SqlParams();
-    const source = params.add(JSON.stringify(geometries), 'jsonb');
-    const parts = [...bySubscription].map(([subscription, candidates], s) => {
-      const geo = subscription.geo as NonNullable<CompiledSubscription['geo']>;
-      return `SELECT ${s} AS s, c.pk FROM unnest(${params.add([...candidates], 'int[]')}) AS c(pk) WHERE ${geoQueryToSql(geo, 'c', params)}`;
-    });
-    // The CTE named entity_geo stands in for the table of that name inside geoQueryToSql's
-    // EXISTS: the geometries each change leaves (or, for a deletion, had), made valid as stored.
-    const rows = await tx.$queryRawUnsafe<{ s: number; pk: number }[]>(
-      `WITH entity_geo (entity_pk, attr, geom) AS (
-         SELECT r.pk, r.attr, ST_MakeValid(ST_SetSRID(ST_Force2D(ST_GeomFromGeoJSON(r.geom::text)), 4326))
-           FROM jsonb_to_recordset(${source}) AS r(pk int, attr text, geom jsonb))
-       ${parts.join(' UNION ALL ')}`,
-      ...params.values,
-    );
-    const subscriptions = [...bySubscription.keys()];
-    const inside = new Set(rows.map((row) => `${row.s}/${row.pk}`));
-    return hits.filter(
-      (hit) =>
-        !hit.subscription.geo ||
-        inside.has(`${subscriptions.indexOf(hit.subscription)}/${states.get(hit.facts)}`),
-    );
+    const numbered = [...groups.values()].map((group, n) => ({
+      ...group,
+      n,
+      ids: [...new Set(group.hits.map((hit) => hit.facts.state.id))],
+    }));
+    const rows: { n: number; id: string }[] = [];
+    const existing = numbered.filter((group) => !group.deleted);
+    if (existing.length > 0) {
+      const params = new SqlParams();
+      const parts = existing.map(
+        (group) =>
+          `SELECT ${group.n} AS n, e.id FROM entity e WHERE e.tenant = ${params.add(group.subscription.tenant)} AND e.id = ANY(${params.add(group.ids, 'text[]')}) AND ${geoQueryToSql(group.subscription.geo as NonNullable<CompiledSubscription['geo']>, 'e', params)}`,
+      );
+      rows.push(
+        ...(await tx.$queryRawUnsafe<{ n: number; id: string }[]>(
+          parts.join(' UNION ALL '),
+          ...params.values,
+        )),
+      );
+    }
+    const deleted = numbered.filter((group) => group.deleted);
+    if (deleted.length > 0) {
+      // The entities are gone: a CTE named entity_geo stands in for the table inside
+      // geoQueryToSql's EXISTS, with the geometries they had, keyed by entity id.
+      const params = new SqlParams();
+      const removed = deleted.flatMap((group) =>
+        group.hits.flatMap((hit) =>
+          geoInstancesOf(hit.facts.state).map(([attr, geom]) => ({ id: hit.facts.state.id, attr, geom })),
+        ),
+      );
+      const source = params.add(JSON.stringify(removed), 'jsonb');
+      const parts = deleted.map(
+        (group) =>
+          `SELECT ${group.n} AS n, e.pk AS id FROM unnest(${params.add(group.ids, 'text[]')}) AS e(pk) WHERE ${geoQueryToSql(group.subscription.geo as NonNullable<CompiledSubscription['geo']>, 'e', params)}`,
+      );
+      rows.push(
+        ...(await tx.$queryRawUnsafe<{ n: number; id: string }[]>(
+          `WITH entity_geo (entity_pk, attr, geom) AS (
+             SELECT r.id, r.attr, ST_MakeValid(ST_SetSRID(ST_Force2D(ST_GeomFromGeoJSON(r.geom::text)), 4326))
+               FROM jsonb_to_recordset(${source}) AS r(id text, attr text, geom jsonb))
+           ${parts.join(' UNION ALL ')}`,
+          ...params.values,
+        )),
+      );
+    }
+    const inside = new Set(rows.map((row) => `${row.n}\u0000${row.id}`));
+    const verdict = new Map<Hit, boolean>();
+    for (const group of numbered)
+      for (const hit of group.hits) verdict.set(hit, inside.has(`${group.n}\u0000${hit.facts.state.id}`));
+    return hits.filter((hit) => !hit.subscription.geo || verdict.get(hit) === true);
   }
 
   /**
@@ -198,8 +237,15 @@ export class SubscriptionNotifier implements OnModuleInit {
   }
 }
 
+/** The geometries of one GeoProperty of the entity (every dataset). */
+function geometriesOf(entity: StoredEntity, iri: string): unknown[] {
+  return (entity.attrs[iri] ?? [])
+    .filter((instance) => instance.type === 'GeoProperty' && instance.value !== undefined)
+    .map((instance) => instance.value);
+}
+
 /** Every GeoProperty instance of the entity: [attribute IRI, geometry]. */
-function geometriesOf(entity: StoredEntity): [string, unknown][] {
+function geoInstancesOf(entity: StoredEntity): [string, unknown][] {
   return Object.entries(entity.attrs).flatMap(([iri, instances]) =>
     instances
       .filter((instance) => instance.type === 'GeoProperty' && instance.value !== undefined)

@@ -903,6 +903,29 @@ describe('NGSI-LD subscriptions', () => {
         { id: near, type: 'Vehicle', speed: 2 },
         { id: far, type: 'Vehicle', speed: 3 },
       ]);
+      // A deletion is judged on the geometry the entity had.
+      const deletions = await subscribe({
+        entities: [{ type: 'Vehicle' }],
+        notificationTrigger: ['entityDeleted'],
+        geoQ: { geometry: 'Point', coordinates: [2.2945, 48.8584], georel: 'near;maxDistance==1000' },
+        notification: { format: 'keyValues', endpoint: { uri: RECEIVER } },
+      });
+      const elsewhere = entityId('Vehicle');
+      await createEntity(vehicle(elsewhere, 2.35, 48.86, 4));
+      for (const gone of [elsewhere, near]) {
+        expect((await broker.call('DELETE', `/ngsi-ld/v1/entities/${gone}`)).status).toBe(204);
+      }
+      const [deleted] = await waitNotifications(deletions);
+      expect(dataOf(deleted as Requested)).toEqual([
+        {
+          id: near,
+          type: 'Vehicle',
+          deletedAt: expect.any(String),
+          speed: 'urn:ngsi-ld:null',
+          location: 'urn:ngsi-ld:null',
+        },
+      ]);
+      expect(notifications(deletions)).toHaveLength(1);
     });
 
     it('notifies entityDeleted and attributeDeleted with NGSI-LD Null, deletedAt and, under showChanges, the previous values', async () => {
