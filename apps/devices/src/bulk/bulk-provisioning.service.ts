@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { OutboxRelay } from '@urbis/messaging';
+import { enqueueEvents, OutboxRelay } from '@urbis/messaging';
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { DevicesProblem } from '../common/problems';
-import { enqueueEvents } from '../common/batch-outbox';
 import { deviceChangedItems, lifecycleChangedItem } from '../devices/device-events';
 import { DevicesRepository } from '../devices/devices.repository';
 import { DevicesService } from '../devices/devices.service';

@@ -1,9 +1,8 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, type Principal, Role, Roles, Tenant } from '@urbis/auth';
+import { ApiProblems, openApiSchema, ZodValidationPipe } from '@urbis/runtime';
 import { z } from 'zod';
-import { ApiProblems } from '../common/api';
-import { openApiSchema, ZodValidationPipe } from '../common/zod-validation.pipe';
 import { DEVICE_READERS, deviceIdPipe } from '../devices/devices.controller';
 import {
   commandHistoryQuery,

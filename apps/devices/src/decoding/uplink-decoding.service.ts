@@ -1,14 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { auditEvent } from '@urbis/audit';
 import { createEvent, type EventOf } from '@urbis/contracts';
-import { messageKeyOf, OutboxRelay, PermanentEventError } from '@urbis/messaging';
+import {
+  claimEvents,
+  enqueueEvents,
+  messageKeyOf,
+  type OutboxItem,
+  OutboxRelay,
+  PermanentEventError,
+} from '@urbis/messaging';
 import { SERVICE_CONFIG } from '@urbis/runtime';
 import { DecodeError } from '../codecs/decode-error';
 import type { DecodedObservation } from '../codecs/profile-decoder';
 import type { DevicesConfig } from '../config';
 import type { Db } from '../common/database';
 import { deviceEntityFromObservation } from '../devices/device-entity';
-import { claimEvents, enqueueEvents, type OutboxItem } from '../common/batch-outbox';
 import { DevicesRepository, type DeviceWithProfile } from '../devices/devices.repository';
 import { DecoderCache } from './decoder-cache';
 import { DecodingRepository } from './decoding.repository';

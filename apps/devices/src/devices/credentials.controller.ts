@@ -2,9 +2,8 @@ import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nest
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Audited } from '@urbis/audit';
 import { Role, Roles, Tenant } from '@urbis/auth';
+import { ApiProblems, openApiSchema, ZodValidationPipe } from '@urbis/runtime';
 import { z } from 'zod';
-import { ApiProblems } from '../common/api';
-import { openApiSchema, ZodValidationPipe } from '../common/zod-validation.pipe';
 import {
   credentialRequest,
   type CredentialRequest,

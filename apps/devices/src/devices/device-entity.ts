@@ -1,7 +1,7 @@
 import { createEvent } from '@urbis/contracts';
+import { enqueueEvents, type OutboxItem } from '@urbis/messaging';
 import type { AttributeMapping } from '../codecs/profile-definition';
 import type { DecodedAttribute } from '../codecs/profile-decoder';
-import { enqueueEvents, type OutboxItem } from '../common/batch-outbox';
 import type { Db } from '../common/database';
 import type { JsonValue } from '../common/json';
 import type { Device, DeviceProfile } from '../prisma-client/client';

@@ -1,8 +1,7 @@
 import { createEvent, type EventOf } from '@urbis/contracts';
-import { enqueueEvent, messageKeyOf } from '@urbis/messaging';
+import { enqueueEvent, enqueueEvents, messageKeyOf, type OutboxItem } from '@urbis/messaging';
 import type { Db } from '../common/database';
 import type { Device, DeviceCredential, DeviceProfile, LifecycleState } from '../prisma-client/client';
-import { enqueueEvents, type OutboxItem } from '../common/batch-outbox';
 import { deviceEntityFromRegistry } from './device-entity';
 
 type ProfileFacts = Pick<DeviceProfile, 'expectedIntervalSeconds' | 'limits'>;

@@ -3,8 +3,7 @@ import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } fro
 import { Audited } from '@urbis/audit';
 import { Role, Roles, Tenant } from '@urbis/auth';
 import { deviceId } from '@urbis/contracts';
-import { ApiProblems } from '../common/api';
-import { openApiSchema, ZodValidationPipe } from '../common/zod-validation.pipe';
+import { ApiProblems, openApiSchema, ZodValidationPipe } from '@urbis/runtime';
 import {
   deviceInput,
   type DeviceInput,

@@ -1,10 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Role, Roles, Tenant } from '@urbis/auth';
+import { ApiProblems, openApiSchema, ZodValidationPipe } from '@urbis/runtime';
 import { z } from 'zod';
-import { ApiProblems } from '../common/api';
 import { pageQuery, type PageQuery } from '../common/paging';
-import { openApiSchema, ZodValidationPipe } from '../common/zod-validation.pipe';
 import { DEVICE_READERS } from '../devices/devices.controller';
 import {
   artifactInput,

@@ -12,9 +12,8 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Role, Roles, Tenant } from '@urbis/auth';
-import { ApiProblems } from '../common/api';
+import { ApiProblems, openApiSchema, ZodValidationPipe } from '@urbis/runtime';
 import { pageQuery, type PageQuery } from '../common/paging';
-import { openApiSchema, ZodValidationPipe } from '../common/zod-validation.pipe';
 import { profileInput, type ProfileInput, profileList, profileView } from './profile.dto';
 import { ProfilesService } from './profiles.service';
 

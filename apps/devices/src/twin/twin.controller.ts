@@ -1,8 +1,7 @@
 import { Body, Controller, Get, Param, Patch } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, type Principal, Role, Roles, Tenant } from '@urbis/auth';
-import { ApiProblems } from '../common/api';
-import { openApiSchema, ZodValidationPipe } from '../common/zod-validation.pipe';
+import { ApiProblems, openApiSchema, ZodValidationPipe } from '@urbis/runtime';
 import { DEVICE_READERS, deviceIdPipe } from '../devices/devices.controller';
 import { desiredPatch, type DesiredPatch, reportedPatch, type ReportedPatch, twinView } from './twin.dto';
 import { TwinService } from './twin.service';

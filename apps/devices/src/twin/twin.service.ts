@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '@urbis/auth';
 import type { EventOf } from '@urbis/contracts';
-import { OutboxRelay, PermanentEventError } from '@urbis/messaging';
-import { claimEvents } from '../common/batch-outbox';
+import { claimEvents, OutboxRelay, PermanentEventError } from '@urbis/messaging';
 import type { Db } from '../common/database';
 import { DevicesErrorCode, DevicesProblem } from '../common/problems';
 import { CommandsService } from '../commands/commands.service';
