@@ -1,8 +1,10 @@
 // The subscriptions API (clauses 5.8, 6.10, 6.11) and the matching behind it (5.8.6, 5.11),
 // against the running service, the real database and the dev broker: every notification is read
 // from data.notification.requested.v1 as the integration service would receive it.
-import type { EventOf } from '@urbis/contracts';
-import { eventually, TopicReader, until } from '@urbis/testing';
+import { createEvent, type EventOf } from '@urbis/contracts';
+import { createKafka, EventPublisher } from '@urbis/messaging';
+import { eventually, TEST_CLIENTS, TopicReader, until } from '@urbis/testing';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -1280,6 +1282,101 @@ describe('NGSI-LD subscriptions', () => {
       const [event] = await waitNotifications(id);
       expect(dataOf(event as Requested)[0]?.['airQualityLevel']).toBe(2);
       expect(notifications(id)).toHaveLength(1);
+    });
+
+    it('shows the subscription’s owner only what data-access policies let it read', async () => {
+      const [client, secret] = TEST_CLIENTS.cityDashboard;
+      const dashboard = await broker.idp.token(client, secret);
+      const publisher = new EventPublisher({
+        kafka: createKafka({
+          clientId: 'subscriptions-access',
+          brokers: broker.kafka.bootstrapServers,
+          logLevel: 'nothing',
+        }),
+      });
+      await publisher.connect();
+      try {
+        const policyId = randomUUID();
+        const policy = {
+          policyId,
+          tenant: 'alpha',
+          version: 1,
+          subject: { kind: 'client', id: client },
+          actions: ['read', 'write'],
+          resources: [{ kind: 'attribute', entityType: 'ParkingSpot', attributes: ['status'] }],
+          purpose: 'parking guidance',
+          updatedAt: new Date().toISOString(),
+        };
+        const event = createEvent('security.policy.changed.v2', {
+          tenant: 'alpha',
+          source: 'security',
+          payload: {
+            policyId,
+            change: 'created',
+            version: 1,
+            policy: policy as never,
+            changedAt: policy.updatedAt,
+          },
+        });
+        await publisher.publish('security.policy.changed.v2', [event], { key: `alpha/${policyId}` });
+        // Made before the subscription, so it is not notified: it only shows when the grant has arrived.
+        const probe = entityId('ParkingSpot');
+        expect(
+          (
+            await broker.call('POST', '/ngsi-ld/v1/entities', {
+              body: { id: probe, type: 'ParkingSpot', status: { type: 'Property', value: 'free' } },
+            })
+          ).status,
+        ).toBe(201);
+        const id = subscriptionId();
+        const asDashboard = (method: string, path: string, body?: unknown) =>
+          fetch(`${broker.url}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${dashboard}`, 'content-type': 'application/json' },
+            ...(body !== undefined && { body: JSON.stringify(body) }),
+          });
+        const created = await asDashboard('POST', '/ngsi-ld/v1/subscriptions', {
+          id,
+          type: 'Subscription',
+          entities: [{ type: 'ParkingSpot' }, { type: 'AirQualityObserved' }],
+          notification: { format: 'keyValues', endpoint: { uri: RECEIVER } },
+        });
+        expect(created.status).toBe(201);
+        await eventually(
+          async () => (await asDashboard('GET', `/ngsi-ld/v1/entities/${probe}`)).status === 200,
+          {
+            what: 'the grant to reach the data service',
+          },
+        );
+        const station = entityId('AirQualityObserved');
+        const spot = entityId('ParkingSpot');
+        expect(
+          (
+            await broker.call('POST', '/ngsi-ld/v1/entities', {
+              body: { id: station, type: 'AirQualityObserved', no2: { type: 'Property', value: 40 } },
+            })
+          ).status,
+        ).toBe(201);
+        expect(
+          (
+            await broker.call('POST', '/ngsi-ld/v1/entities', {
+              body: {
+                id: spot,
+                type: 'ParkingSpot',
+                status: { type: 'Property', value: 'free' },
+                name: { type: 'Property', value: 'PM-1' },
+              },
+            })
+          ).status,
+        ).toBe(201);
+        const [notification] = await waitNotifications(id);
+        expect(dataOf(notification as Requested)).toEqual([
+          { id: spot, type: 'ParkingSpot', status: 'free' },
+        ]);
+        expect(notifications(id)).toHaveLength(1);
+      } finally {
+        await publisher.disconnect();
+      }
     });
 
     it('groups one batch’s changes for a subscription into one notification', async () => {
