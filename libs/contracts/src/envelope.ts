@@ -4,6 +4,18 @@ import { z } from 'zod';
 export const SERVICES = ['connectivity', 'devices', 'data', 'integration', 'security'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/**
+ * The HTTP port each service listens on unless told otherwise, in the order the platform lists
+ * them: what docker-compose and the charts publish and what the local stack (`npm start`) uses.
+ */
+export const SERVICE_PORTS = {
+  connectivity: 8081,
+  devices: 8082,
+  integration: 8083,
+  data: 1026,
+  security: 8085,
+} as const satisfies Record<ServiceName, number>;
+
 /** A tenant id: a city, a utility or an operator. Lower-case slug, safe in topics, URLs and MQTT topics. */
 export const tenantId = z
   .string()

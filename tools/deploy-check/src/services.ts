@@ -1,13 +1,12 @@
-/** The five services as they ship: HTTP port (also docker-compose's) and image names. */
-export const SERVICES = [
-  { name: 'connectivity', port: 8081 },
-  { name: 'devices', port: 8082 },
-  { name: 'integration', port: 8083 },
-  { name: 'data', port: 1026 },
-  { name: 'security', port: 8085 },
-] as const;
+import { SERVICE_PORTS, type ServiceName } from '@urbis/contracts';
 
-export type ServiceName = (typeof SERVICES)[number]['name'];
+export type { ServiceName };
+
+/** The five services as they ship: HTTP port (also docker-compose's and the local stack's) and image names. */
+export const SERVICES: readonly { name: ServiceName; port: number }[] = (Object.keys(SERVICE_PORTS) as ServiceName[]).map((name) => ({
+  name,
+  port: SERVICE_PORTS[name],
+}));
 
 /** A variable a service reads from a Secret the platform team creates (docs/deploy.md, step 1). */
 export interface SecretVariable {
