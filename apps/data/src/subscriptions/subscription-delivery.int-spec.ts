@@ -318,7 +318,9 @@ describe('subscriptions end to end: observation in, notification delivered, stat
     await eventually(async () => (await subscription(paused))['status'] === 'expired', {
       what: 'the subscription to expire',
     });
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (first as Received).at + 2100 - Date.now())));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, (first as Received).at + 2100 - Date.now())),
+    );
     await patchAttrs(entity, { no2: { type: 'Property', value: 5 } });
     const throttled = await receivedAt(throttledAt, 2);
     expect(throttled.map((request) => ((request.body['data'] as Json[])[0] as Json)['no2'])).toEqual([1, 5]);

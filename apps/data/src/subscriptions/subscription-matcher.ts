@@ -66,8 +66,6 @@ export interface CompiledSubscription {
   periodic: boolean;
   owner: SubscriptionOwner;
   rendering: NotificationRendering;
-  /** When this replica last notified it (throttling), ms. */
-  lastNotifiedMs?: number;
 }
 
 /** Datasets keyed as NGSI-LD names them: the default instance is `@none`. */

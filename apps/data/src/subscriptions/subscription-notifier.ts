@@ -70,7 +70,7 @@ export class SubscriptionNotifier implements OnModuleInit {
     }
     if (hits.length === 0) return;
     hits = await this.withinGeoQueries(tx, hits);
-    hits = await this.throttled(tx, hits, notifiedAt, at);
+    hits = await this.throttled(tx, hits, notifiedAt);
     const items = this.render(hits, notifiedAt);
     await enqueueEvents(tx, items);
   }
@@ -172,24 +172,17 @@ export class SubscriptionNotifier implements OnModuleInit {
 
   /**
    * Throttling (clause 5.8.6): a subscription notified less than `throttling` seconds ago gets
-   * nothing now. This replica's memory answers when it knows; otherwise the claim is in SQL.
+   * nothing now. Claimed in SQL, in this transaction, so that replicas share it and a batch the
+   * store retries claims again (a claim in memory would outlive the rollback).
    */
-  private async throttled(tx: SqlExecutor, hits: Hit[], notifiedAt: string, at: number): Promise<Hit[]> {
+  private async throttled(tx: SqlExecutor, hits: Hit[], notifiedAt: string): Promise<Hit[]> {
     const throttled = [
       ...new Set(
         hits.filter((hit) => hit.subscription.throttlingMs !== undefined).map((hit) => hit.subscription),
       ),
     ];
     if (throttled.length === 0) return hits;
-    const open = throttled.filter(
-      (subscription) =>
-        !(
-          subscription.lastNotifiedMs !== undefined &&
-          subscription.lastNotifiedMs + (subscription.throttlingMs as number) > at
-        ),
-    );
-    const claimed = await this.repository.claimThrottled(tx, open, notifiedAt);
-    for (const subscription of claimed) subscription.lastNotifiedMs = at;
+    const claimed = await this.repository.claimThrottled(tx, throttled, notifiedAt);
     return hits.filter((hit) => hit.subscription.throttlingMs === undefined || claimed.has(hit.subscription));
   }
 
