@@ -87,7 +87,7 @@ describe('NGSI-LD entities (clauses 5.6, 5.7, 6.4 - 6.7)', () => {
     it('refuses malformed JSON (400), other media types (415), JSON-LD without @context (400), and unproducible Accept (406)', async () => {
       const malformed = await broker.call('POST', `${NGSI}/entities`, { raw: '{"id": "urn:a:1", ', headers: { 'content-type': 'application/json' } });
       expect(malformed.status).toBe(400);
-      expect(malformed.body).toMatchObject({ type: `${ERRORS}BadRequestData` });
+      expect(malformed.body).toMatchObject({ type: `${ERRORS}InvalidRequest` });
       const text = await broker.call('POST', `${NGSI}/entities`, { raw: 'id=1', headers: { 'content-type': 'text/plain' } });
       expect(text.status).toBe(415);
       const noContext = await create({ id: entityId('T'), type: 'T' }, { 'content-type': 'application/ld+json' });
@@ -95,6 +95,12 @@ describe('NGSI-LD entities (clauses 5.6, 5.7, 6.4 - 6.7)', () => {
       const id = entityId('T');
       await create({ id, type: 'T' });
       expect((await retrieve(id, '', { accept: 'text/html' })).status).toBe(406);
+    });
+
+    it('takes a trailing slash and long entity ids', async () => {
+      const id = `urn:ngsi-ld:Thing:${'x'.repeat(300)}`;
+      expect((await broker.call('POST', `${NGSI}/entities/`, { body: { id, type: 'Thing' } })).status).toBe(201);
+      expect((await retrieve(id)).status).toBe(200);
     });
 
     it('answers JSON-LD with the @context in the body and no Link header', async () => {

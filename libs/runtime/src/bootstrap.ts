@@ -113,7 +113,9 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   try {
     app = await NestFactory.create<NestFastifyApplication>(
       rootModule(options, name, logger),
-      new FastifyAdapter(),
+      // Clients (the ETSI NGSI-LD test suite among them) add trailing slashes; entity ids in
+      // paths are URIs, often longer than find-my-way's default of 100 characters.
+      new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 } }),
       {
         bufferLogs: true,
         abortOnError: false,

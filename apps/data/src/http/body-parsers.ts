@@ -3,14 +3,14 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { SERVICE_CONFIG } from '@urbis/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { DataConfig } from '../config';
-import { badRequest, NgsiLdError } from '../ngsi-ld/errors';
+import { badRequest, invalidRequest, NgsiLdError } from '../ngsi-ld/errors';
 
 /** The media types NGSI-LD requests carry (clause 6.3.4); merge-patch for PATCH /entities/{id}. */
 export const REQUEST_MEDIA_TYPES = ['application/json', 'application/ld+json', 'application/merge-patch+json'] as const;
 
 /**
  * Parses request bodies as NGSI-LD wants: JSON and JSON-LD (and merge-patch JSON), anything
- * else 415, malformed JSON 400 BadRequestData, too large 413, all as ProblemDetails.
+ * else 415, malformed JSON 400 InvalidRequest, too large 413, all as ProblemDetails.
  */
 @Injectable()
 export class NgsiLdBodyParsers implements OnModuleInit {
@@ -42,7 +42,7 @@ export class NgsiLdBodyParsers implements OnModuleInit {
       try {
         done(null, JSON.parse(text));
       } catch (error) {
-        done(badRequest(`the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`), undefined);
+        done(invalidRequest(`the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`), undefined);
       }
     });
   }
