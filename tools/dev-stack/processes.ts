@@ -14,7 +14,7 @@ export function startProcess(
   name: string,
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; logFile: string; cwd: string },
+  options: { env?: NodeJS.ProcessEnv; logFile: string; cwd: string; onOutput?: (chunk: string) => void },
 ): ManagedProcess {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
@@ -31,6 +31,7 @@ export function startProcess(
   child.once('exit', () => process.removeListener('exit', killOnExit));
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
+  if (options.onOutput) child.stdout?.on('data', (chunk: Buffer) => options.onOutput?.(chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   void exited.then(() => log.end());
 

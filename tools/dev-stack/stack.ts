@@ -1,22 +1,24 @@
-import { provisionedTopics } from '@urbis/contracts';
-import { applyMigrations, DevIdp, DevKafka, startDevIdp, startDevKafka } from '@urbis/testing';
+import { provisionedTopics, SERVICE_PORTS, type ServiceName } from '@urbis/contracts';
+import { applyMigrations, DevIdp, DevKafka, type OtlpReceiver, startDevIdp, startDevKafka, startOtlpReceiver } from '@urbis/testing';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, run, startProcess, waitUntilOk } from './processes';
 
-export const SERVICES = [
-  { name: 'connectivity', port: 8081 },
-  { name: 'devices', port: 8082 },
-  { name: 'integration', port: 8083 },
-  { name: 'data', port: 1026 },
-  { name: 'security', port: 8085 },
-] as const;
+/** The five services on their usual ports (`SERVICE_PORTS`, the same as docker-compose and the charts). */
+export const SERVICES: readonly { name: ServiceName; port: number }[] = (Object.keys(SERVICE_PORTS) as ServiceName[]).map((name) => ({
+  name,
+  port: SERVICE_PORTS[name],
+}));
 
 export const DEV_IDP_PORT = 8180;
 /** The dev broker's first port (three brokers: 9092-9094), the services' default KAFKA_BROKERS. */
 export const DEV_KAFKA_PORT = 9092;
 /** Connectivity's MQTT server locally: Mosquitto holds 1883 on the project's machines. */
 export const DEV_MQTT_PORT = 1884;
+/** OTLP/HTTP's usual port: the stack's own trace receiver, unless a collector already listens there. */
+export const DEV_OTLP_PORT = 4318;
+/** Tenant demo's LoRaWAN webhook secret locally (connectivity's `LORAWAN_WEBHOOK_SECRETS`). */
+export const DEV_LORAWAN_SECRET = 'urbis-dev-lorawan-secret';
 
 export interface StackOptions {
   root: string;
@@ -29,7 +31,25 @@ export interface Stack {
   kafka: DevKafka;
   idp: DevIdp;
   services: ManagedProcess[];
+  /** Where the services send their traces (OTLP/HTTP), and whether it is the stack's own receiver. */
+  traces: { endpoint: string; own: boolean };
   stop(): Promise<void>;
+}
+
+/**
+ * The services export their spans to `OTEL_EXPORTER_OTLP_ENDPOINT` when it is set; otherwise to
+ * a receiver the stack runs on 4318 (or to whatever collector already listens there).
+ */
+async function traceReceiver(): Promise<{ endpoint: string; receiver?: OtlpReceiver }> {
+  const configured = process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] || process.env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+  if (configured) return { endpoint: configured };
+  try {
+    const receiver = await startOtlpReceiver({ port: DEV_OTLP_PORT, maxSpans: 50_000 });
+    return { endpoint: receiver.url, receiver };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') return { endpoint: `http://127.0.0.1:${DEV_OTLP_PORT}` };
+    throw error;
+  }
 }
 
 const databaseUrl = (service: string) => `postgresql://postgres@127.0.0.1:5432/urbis_${service}`;
@@ -71,6 +91,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const idp = await startDevIdp({ port: DEV_IDP_PORT, detached: true });
     started.push(idp);
 
+    const traces = await traceReceiver();
+    if (traces.receiver) started.push(traces.receiver);
+
     log('• creating databases and applying migrations');
     await Promise.all(SERVICES.map(({ name }) => applyMigrations(name, databaseUrl(name))));
 
@@ -86,7 +109,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           KAFKA_BROKERS: kafka.bootstrapServers.join(','),
           OIDC_ISSUER_URL: idp.issuer,
           OTEL_SERVICE_NAME: `urbis-${name}`,
-          ...(name === 'connectivity' && { MQTT_PORT: String(DEV_MQTT_PORT) }),
+          ...(!process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] && { OTEL_EXPORTER_OTLP_ENDPOINT: traces.endpoint }),
+          ...(name === 'connectivity' && { MQTT_PORT: String(DEV_MQTT_PORT), LORAWAN_WEBHOOK_SECRETS: `demo=${DEV_LORAWAN_SECRET}` }),
         },
       }),
     );
@@ -100,7 +124,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ),
       ),
     );
-    return { kafka, idp, services, stop: stopAll };
+    return { kafka, idp, services, traces: { endpoint: traces.endpoint, own: traces.receiver !== undefined }, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
