@@ -209,6 +209,14 @@ describe('authorization matrix of every service', () => {
       writeFileSync(DOCS, `${docs.slice(0, start + START.length)}\n${table}${docs.slice(end)}`);
       return;
     }
-    expect(current).toBe(table.trim());
+    if (current === table.trim()) return;
+    const now = new Set(table.trim().split('\n'));
+    const was = new Set(current.split('\n'));
+    const added = [...now].filter((line) => !was.has(line));
+    const removed = [...was].filter((line) => !now.has(line));
+    throw new Error(
+      `docs/security.md's role × route table is stale: run \`UPDATE_SECURITY_DOCS=1 npx nx test security-e2e -- --testPathPatterns=authz-matrix\` and commit it.\n` +
+        `routes now:\n${added.join('\n') || '(none)'}\nno longer:\n${removed.join('\n') || '(none)'}`,
+    );
   });
 });
