@@ -5,7 +5,7 @@ import { Test } from '@nestjs/testing';
 import { type DevIdp, startDevIdp } from '@urbis/testing';
 import { generateKeyPair, SignJWT } from 'jose';
 
-import { AuthModule, CurrentPrincipal, type Principal, Public, Role, Roles, Tenant } from './index';
+import { ACCESS_TOKEN_VERIFIER, type AccessTokenVerifier, AuthModule, CurrentPrincipal, type Principal, Public, Role, Roles, Tenant } from './index';
 import { decodeJwt, FIXTURE_REALM, sleep } from './test/jwt.test-helpers';
 
 @Controller()
@@ -110,6 +110,26 @@ describe('AuthModule (Fastify) with tokens from tools/dev-idp', () => {
       }
     });
 
+    it('verifies a token once and remembers it until it expires', async () => {
+      const token = await userToken('pia');
+      const verifier = app.get<AccessTokenVerifier>(ACCESS_TOKEN_VERIFIER);
+      const grantManager = (verifier as unknown as { grantManager: { createGrant(raw: string): Promise<unknown> } }).grantManager;
+      const checks = jest.spyOn(grantManager, 'createGrant');
+      try {
+        for (let i = 0; i < 3; i++) expect((await get('/me', token)).statusCode).toBe(200);
+        expect(checks).toHaveBeenCalledTimes(1);
+        // The same claims under another signature are other bytes: verified afresh, and refused.
+        const { privateKey } = await generateKeyPair('RS256');
+        const genuine = decodeJwt(token);
+        const forged = await new SignJWT(genuine.payload).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: genuine.header['kid'] as string }).sign(privateKey);
+        expectProblem(await get('/me', forged), 401, 'token-signature-invalid');
+        expect(checks).toHaveBeenCalledTimes(2);
+      } finally {
+        checks.mockRestore();
+      }
+    });
+
+    // The token is remembered from its first use: expiry is checked again at the second.
     it('refuses an expired token: 401', async () => {
       const token = await idp.token('test-short-lived', 'test-short-lived-secret');
       expect((await get('/devices', token)).statusCode).toBe(200);

@@ -28,11 +28,24 @@ function decodeSegment(segment: string): Record<string, unknown> | undefined {
   }
 }
 
+/**
+ * How many verified tokens are remembered. A service sees few distinct tokens (one per client
+ * session, refreshed every few minutes), so this bounds memory against a flood of valid tokens.
+ */
+const VERIFIED_TOKENS_KEPT = 10_000;
+
 const NETWORK_FAILURE = /ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|socket hang up|Error fetching JWK Keys/;
 
 @Injectable()
 export class KeycloakConnectTokenVerifier implements AccessTokenVerifier {
   private readonly grantManager: KeycloakConnect.GrantManager;
+  /**
+   * Raw token → its verified payload, until its `exp`. RS256 verification in keycloak-connect is
+   * pure JavaScript (bn.js) and costs more CPU than a whole NGSI-LD write; a client sends the same
+   * token with every request. The key is the whole raw token, signature included, so only the
+   * exact bytes that were verified hit; expiry is checked again at every use.
+   */
+  private readonly verified = new Map<string, VerifiedAccessToken>();
 
   constructor(@Inject(AUTH_OPTIONS) options: ResolvedAuthOptions) {
     const config: KeycloakConfigWithExtras = {
@@ -50,6 +63,19 @@ export class KeycloakConnectTokenVerifier implements AccessTokenVerifier {
   }
 
   async verify(rawToken: string): Promise<VerifiedAccessToken> {
+    const known = this.verified.get(rawToken);
+    if (known) {
+      if (known.exp * 1000 > Date.now()) return known;
+      this.verified.delete(rawToken);
+      throw new AuthException(AuthErrorCode.TokenExpired, 'token expired');
+    }
+    const content = await this.verifyNow(rawToken);
+    if (this.verified.size >= VERIFIED_TOKENS_KEPT) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(rawToken, content);
+    return content;
+  }
+
+  private async verifyNow(rawToken: string): Promise<VerifiedAccessToken> {
     this.assertWellFormed(rawToken);
     let grant: KeycloakConnect.Grant;
     try {
