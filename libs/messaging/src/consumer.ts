@@ -1,9 +1,10 @@
 import { dlqTopicOf, EventOf, isTopicName, TopicName } from '@urbis/contracts';
-import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Partitioners, Producer } from 'kafkajs';
+import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { backoffDelay, BackoffOptions, sleep } from './backoff';
 import { decodeEvent } from './decode';
 import { buildDlqHeaders, DeadLetterKind } from './dlq';
 import { errorMessage, errorsOnlyLogger, MessagingLogger } from './logger';
+import { KeyHashPartitioner } from './partitioner';
 
 /** Kafka metadata of one consumed event. */
 export interface ConsumedRecord {
@@ -163,7 +164,7 @@ export class EventConsumer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: KeyHashPartitioner,
     });
 
     // kafkajs on a crash: disconnects (emitting STOP), emits CRASH, and restarts unless the error is

@@ -1,5 +1,14 @@
 import { createEvent, EventOf } from '@urbis/contracts';
-import { InvalidEventError, messageKeyOf, OutgoingEvent, PublishOptions, toTopicMessages } from './publisher';
+import { propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  encodeEvent,
+  InvalidEventError,
+  messageKeyOf,
+  OutgoingEvent,
+  PublishOptions,
+  toTopicMessages,
+} from './publisher';
 import { Subscriptions } from './consumer';
 
 const TOPIC = 'connectivity.device-status.changed.v1';
@@ -46,6 +55,67 @@ describe('toTopicMessages', () => {
       /#0 on connectivity.device-status.changed.v1: payload.status/,
     );
     expect(() => toTopicMessages([{ topic: TOPIC, event, key: '' }])).toThrow(/empty message key/);
+  });
+});
+
+describe('encodeEvent', () => {
+  const payload = event.payload;
+
+  it('validates once, when encoding, and the publisher sends that JSON as it is', () => {
+    const encoded = encodeEvent(TOPIC, { tenant: 'demo', source: 'connectivity', payload });
+    expect(JSON.parse(encoded.json)).toMatchObject({ id: encoded.id, type: TOPIC, tenant: 'demo', payload });
+    const [sent] = toTopicMessages([{ topic: TOPIC, event: encoded, key: 'demo/aq-17' }]);
+    expect(sent?.messages[0]?.value).toBe(encoded.json);
+    expect(sent?.messages[0]?.headers?.['event-id']).toBe(encoded.id);
+  });
+
+  it('refuses an invalid payload when encoding, and an encoded event sent on another topic', () => {
+    expect(() =>
+      encodeEvent(TOPIC, {
+        tenant: 'demo',
+        source: 'connectivity',
+        payload: { ...payload, status: 'flying' } as unknown as typeof payload,
+      }),
+    ).toThrow(/status/);
+    const encoded = encodeEvent(TOPIC, { tenant: 'demo', source: 'connectivity', payload });
+    expect(() =>
+      toTopicMessages([
+        { topic: 'devices.lifecycle.changed.v1', event: encoded, key: 'k' } as unknown as OutgoingEvent,
+      ]),
+    ).toThrow(/#0 on devices.lifecycle.changed.v1: encoded for connectivity.device-status.changed.v1/);
+  });
+
+  it('validates a look-alike of an encoded event like any other event', () => {
+    const encoded = encodeEvent(TOPIC, { tenant: 'demo', source: 'connectivity', payload });
+    const lookAlike = { topic: TOPIC, id: encoded.id, json: encoded.json };
+    expect(() =>
+      toTopicMessages([{ topic: TOPIC, event: lookAlike, key: 'k' } as unknown as OutgoingEvent]),
+    ).toThrow(InvalidEventError);
+  });
+});
+
+describe('trace context per message', () => {
+  beforeAll(() => propagation.setGlobalPropagator(new W3CTraceContextPropagator()));
+  afterAll(() => propagation.disable());
+
+  it("keeps a message's own traceparent and gives the others that of the send", () => {
+    const send = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.SAMPLED,
+    });
+    const own = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const [sent] = toTopicMessages(
+      [
+        { topic: TOPIC, event, key: 'demo/aq-17', headers: { traceparent: own } },
+        { topic: TOPIC, event, key: 'demo/aq-17' },
+      ],
+      send,
+    );
+    expect(sent?.messages.map((message) => message.headers?.['traceparent'])).toEqual([
+      own,
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    ]);
   });
 });
 
