@@ -16,7 +16,7 @@ export type JsonSchemaObject = { [key: string]: JsonSchemaValue };
 
 /** Headers every event carries. Trace context lives here, never in the envelope. */
 export const EVENT_HEADER_DESCRIPTIONS = {
-  traceparent: 'W3C Trace Context `traceparent` of the span that produced the event (set by the OpenTelemetry kafkajs instrumentation).',
+  traceparent: 'W3C Trace Context `traceparent` of the span that produced the event (e.g. the reading it carries), or of the publisher send span when the producer had none (one per produce request).',
   tracestate: 'W3C Trace Context `tracestate`, vendor-specific trace data; present only when the producer had one.',
   'event-type': 'The envelope `type`, i.e. the topic name, so a consumer can route before parsing the value.',
   'event-id': 'The envelope `id` (UUID), so a consumer can dedupe before parsing the value.',
