@@ -62,6 +62,8 @@ interface Result {
   rssPeakMb: number;
   kbPerConnection: number;
   cpuCores: number;
+  /** Broker CPU per acknowledged message (µs): load-independent, unlike messages/s on a shared machine. */
+  cpuUsPerMessage: number;
   /** Share of both cores busy during the load (service, broker, load generator, everything else). */
   machineBusy: number;
   /** CPU (cores) of the load generator and the dev broker during the load. */
@@ -213,7 +215,8 @@ async function measure(
     const load = await generator.publish(SECONDS);
     if (profile) pids.forEach((pid) => process.kill(pid, 'SIGUSR2'));
     const elapsed = (Date.now() - started) / 1000;
-    const cpuCores = (cpu() - cpuBefore) / elapsed;
+    const cpuUsed = cpu() - cpuBefore;
+    const cpuCores = cpuUsed / elapsed;
     const machineAfter = machineCpu();
     const machineBusy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
     const otherCores = Object.fromEntries(
@@ -242,6 +245,7 @@ async function measure(
       rssPeakMb,
       kbPerConnection: ((rssConnectedMb - rssIdleMb) * 1024) / Math.max(1, connected.connected),
       cpuCores,
+      cpuUsPerMessage: (cpuUsed * 1e6) / Math.max(1, load.acked),
       machineBusy,
       otherCores,
     };
@@ -323,6 +327,7 @@ async function benchConnectivity(devices: WorkerDevice[], token: string): Promis
           ...(PROFILE_DIR && {
             NODE_OPTIONS: `--require ${path.join(findRepoRoot(), 'tools/bench/connectivity/cpu-profile.cjs')}`,
             CPU_PROFILE_DIR: PROFILE_DIR,
+            BENCH_HEAP_PROFILE: process.env['BENCH_HEAP_PROFILE'] ?? '',
           }),
           HOST: '127.0.0.1',
           DATABASE_URL: database.url,
@@ -441,14 +446,14 @@ async function main(): Promise<void> {
     ...(ONLY !== 'connectivity' ? await benchMosquitto(devices) : []),
   ];
   console.log(
-    '| target | connections | connect (s) | acked msg/s | in Kafka | p50 (ms) | p99 (ms) | closed | RSS idle → connected → peak (MB) | KB/connection | broker CPU (cores) | load generator, dev Kafka CPU | machine busy |',
+    '| target | connections | connect (s) | acked msg/s | in Kafka | p50 (ms) | p99 (ms) | closed | RSS idle → connected → peak (MB) | KB/connection | broker CPU (cores) | broker CPU/msg (µs) | load generator, dev Kafka CPU | machine busy |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(
       `| ${r.target} | ${r.connections.toLocaleString('en-US')} | ${r.connectSeconds.toFixed(1)} | ${Math.round(r.perSecond).toLocaleString('en-US')} | ` +
         `${r.inKafka === undefined ? '—' : r.inKafka.toLocaleString('en-US')} | ${r.p50ms.toFixed(1)} | ${r.p99ms.toFixed(1)} | ${r.closedUnderLoad + r.refused} | ` +
-        `${r.rssIdleMb.toFixed(0)} → ${r.rssConnectedMb.toFixed(0)} → ${r.rssPeakMb.toFixed(0)} | ${r.kbPerConnection.toFixed(1)} | ${r.cpuCores.toFixed(2)} | ${(r.otherCores['generator'] ?? 0).toFixed(2)}, ${r.target.startsWith('connectivity') ? (r.otherCores['dev-kafka'] ?? 0).toFixed(2) : '—'} | ${(100 * r.machineBusy).toFixed(0)}% |`,
+        `${r.rssIdleMb.toFixed(0)} → ${r.rssConnectedMb.toFixed(0)} → ${r.rssPeakMb.toFixed(0)} | ${r.kbPerConnection.toFixed(1)} | ${r.cpuCores.toFixed(2)} | ${r.cpuUsPerMessage.toFixed(0)} | ${(r.otherCores['generator'] ?? 0).toFixed(2)}, ${r.target.startsWith('connectivity') ? (r.otherCores['dev-kafka'] ?? 0).toFixed(2) : '—'} | ${(100 * r.machineBusy).toFixed(0)}% |`,
     );
   }
 }

@@ -28,8 +28,7 @@ interface Pending {
 export class UplinkBatcher {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private sending: Promise<void> | undefined;
-  private inFlight = 0;
+  private sending: Pending[] | undefined;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -39,24 +38,20 @@ export class UplinkBatcher {
 
   /** Resolves once Kafka acknowledged the event; rejects when it could not be published. */
   send(outgoing: OutgoingEvent): Promise<void> {
-    this.inFlight += 1;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ outgoing, resolve, reject });
       this.schedule();
-    }).finally(() => {
-      this.inFlight -= 1;
-      if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
     });
   }
 
   /** Events accepted by `send` and not yet settled. */
   get pending(): number {
-    return this.inFlight;
+    return this.queue.length + (this.sending?.length ?? 0);
   }
 
   /** Resolves once every event handed to `send` so far is settled (acknowledged or failed). */
   async drain(): Promise<void> {
-    if (this.inFlight === 0) return;
+    if (this.pending === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -73,17 +68,30 @@ export class UplinkBatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.sending || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.options.maxBatch);
-    this.sending = this.sink
-      .publishAll(batch.map((pending) => pending.outgoing))
-      .then(
-        () => batch.forEach((pending) => pending.resolve()),
-        (error: unknown) => batch.forEach((pending) => pending.reject(error)),
-      )
-      .finally(() => {
-        this.sending = undefined;
-        // What queued up meanwhile goes at once: it has waited for a whole round trip already.
-        if (this.queue.length > 0) this.flush();
-      });
+    let batch: Pending[];
+    if (this.queue.length <= this.options.maxBatch) {
+      batch = this.queue;
+      this.queue = [];
+    } else {
+      batch = this.queue.splice(0, this.options.maxBatch);
+    }
+    this.sending = batch;
+    const outgoing = new Array<OutgoingEvent>(batch.length);
+    for (let i = 0; i < batch.length; i++) outgoing[i] = (batch[i] as Pending).outgoing;
+    void this.sink.publishAll(outgoing).then(
+      () => this.settle(batch, undefined),
+      (error: unknown) => this.settle(batch, error ?? new Error('publish failed')),
+    );
+  }
+
+  private settle(batch: Pending[], error: unknown): void {
+    for (const pending of batch) {
+      if (error === undefined) pending.resolve();
+      else pending.reject(error);
+    }
+    this.sending = undefined;
+    // What queued up meanwhile goes at once: it has waited for a whole round trip already.
+    if (this.queue.length > 0) this.flush();
+    else this.idleWaiters.splice(0).forEach((wake) => wake());
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { createEvent, type PayloadOf } from '@urbis/contracts';
-import { EventPublisher, type OutgoingEvent } from '@urbis/messaging';
+import { type PayloadOf } from '@urbis/contracts';
+import { encodeEvent, EventPublisher, type OutgoingEvent } from '@urbis/messaging';
 import { SERVICE_CONFIG } from '@urbis/runtime';
 import type { ConnectivityConfig } from '../config';
 import { ConnectivityMetrics } from '../metrics/connectivity-metrics';
@@ -11,7 +11,10 @@ export type UplinkPayload = PayloadOf<'connectivity.uplink.received.v1'>;
 export type TwinReportPayload = PayloadOf<'connectivity.twin.reported.v1'>;
 type DeviceMessageTopic = 'connectivity.uplink.received.v1' | 'connectivity.twin.reported.v1';
 
-const tracer = trace.getTracer('urbis-connectivity');
+const SPAN_NAME: Record<DeviceMessageTopic, string> = {
+  'connectivity.uplink.received.v1': 'connectivity.uplink.received.v1 publish',
+  'connectivity.twin.reported.v1': 'connectivity.twin.reported.v1 publish',
+};
 
 /**
  * Turns an accepted message into one `connectivity.uplink.received.v1` (or, for a twin report,
@@ -21,6 +24,7 @@ const tracer = trace.getTracer('urbis-connectivity');
 @Injectable()
 export class UplinkService {
   private readonly batcher: UplinkBatcher;
+  private readonly tracer = trace.getTracer('urbis-connectivity');
 
   constructor(
     publisher: EventPublisher,
@@ -46,13 +50,15 @@ export class UplinkService {
   }
 
   private async send<T extends DeviceMessageTopic>(topic: T, tenant: string, payload: PayloadOf<T>): Promise<string> {
-    // createEvent validates: a payload the contract refuses never reaches the batch.
-    const event = createEvent(topic, { tenant, source: 'connectivity', payload });
-    const span = tracer.startSpan(`${topic} publish`, {
+    // Validated here, once (a payload the contract refuses never reaches the batch), and
+    // serialised: the publisher sends these bytes without validating them again.
+    const event = encodeEvent(topic, { tenant, source: 'connectivity', payload });
+    // The reading's trace starts here and travels with its own message, even inside a shared
+    // produce request (the publisher keeps a message's own traceparent).
+    const span = this.tracer.startSpan(SPAN_NAME[topic], {
       kind: SpanKind.PRODUCER,
       attributes: { 'urbis.tenant': tenant, 'urbis.device_id': payload.deviceId, 'urbis.transport': payload.transport },
     });
-    // The reading's trace travels with its own message, even inside a shared produce request.
     const headers: Record<string, string> = {};
     propagation.inject(trace.setSpan(context.active(), span), headers);
     try {
