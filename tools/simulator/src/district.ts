@@ -411,7 +411,12 @@ export async function startDistrict(options: DistrictOptions): Promise<District>
       const tick = () => {
         timers.delete(timer);
         if (stopped) return;
-        if (device.reports) void runtime.track(device.send());
+        if (!device.reports) {
+          // its battery is flat: the session goes with it, and the device is heard of no more
+          void device.mqtt?.stop();
+          return;
+        }
+        void runtime.track(device.send());
         timer = setTimeout(tick, interval * schedule.between(0.9, 1.1));
         timers.add(timer);
       };

@@ -113,7 +113,9 @@ export async function provisionDistrict({ plan, api, intervals, log }: Provision
   });
   log(`credentials: ${tokens.size} device tokens issued`);
 
-  // Connectivity learns devices and tokens from Kafka; logging in before would be refused.
+  // Connectivity learns devices and tokens from Kafka; logging in before would be refused. The
+  // registry snapshot is visible in its API; tokens are not, so they get a moment more.
+  const issuedAt = Date.now();
   const last = devices[devices.length - 1];
   if (last) {
     const deadline = Date.now() + 120_000;
@@ -122,5 +124,6 @@ export async function provisionDistrict({ plan, api, intervals, log }: Provision
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+  if (tokens.size > 0) await new Promise((resolve) => setTimeout(resolve, Math.max(0, issuedAt + 1_500 - Date.now())));
   return tokens;
 }

@@ -4,28 +4,54 @@ import { LoginGate } from './login-gate';
 import { chirpstackJoin, chirpstackUp, receptionsOf } from './lorawan';
 
 describe('the login gate', () => {
-  it('lets at most its budget of undecided or refused logins through in a window', async () => {
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 250));
+
+  it('probes with one login until one is accepted, then lets its budget through at once', async () => {
     let now = 0;
     const gate = new LoginGate({ budget: 3, windowMs: 60_000, now: () => now });
-    const first = await Promise.all([gate.enter(), gate.enter(), gate.enter()]);
-    let fourth = false;
-    const waiting = gate.enter().then((release) => ((fourth = true), release));
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(fourth).toBe(false);
-    first[0]?.('accepted'); // an accepted login frees its slot at once
+    const probe = await gate.enter();
+    let second = false;
+    const waiting = gate.enter().then((release) => ((second = true), release));
+    await settle();
+    expect(second).toBe(false); // nothing else while the first login is undecided
+    probe('accepted');
     const release = await waiting;
-    expect(fourth).toBe(true);
-    first[1]?.('refused');
-    first[2]?.('refused');
-    release('refused');
-    expect(gate.recentRefusals()).toBe(3);
+    const third = await gate.enter();
+    const filler = await gate.enter();
+    expect(second).toBe(true); // accepted once: three at a time
     let fifth = false;
-    void gate.enter().then(() => (fifth = true));
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(fifth).toBe(false); // three refusals hold the window
-    now = 60_001;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    void gate.enter().then((done) => ((fifth = true), done('accepted')));
+    await settle();
+    expect(fifth).toBe(false);
+    release('accepted');
+    await settle();
     expect(fifth).toBe(true);
+    third('accepted');
+    filler('accepted');
+  });
+
+  it('cools down after each refusal and holds at most its budget of refusals in a window', async () => {
+    let now = 0;
+    const gate = new LoginGate({ budget: 3, windowMs: 60_000, now: () => now });
+    (await gate.enter())('refused');
+    let next = false;
+    void gate.enter().then((release) => ((next = true), release('refused')));
+    await settle();
+    expect(next).toBe(false); // 60 s / 3 = 20 s between refused logins
+    now = 20_000;
+    await settle();
+    expect(next).toBe(true);
+    now = 40_000;
+    (await gate.enter())('refused');
+    expect(gate.recentRefusals()).toBe(3);
+    let fourth = false;
+    void gate.enter().then(() => (fourth = true));
+    now = 59_000;
+    await settle();
+    expect(fourth).toBe(false); // three refusals fill the window
+    now = 60_001;
+    await settle();
+    expect(fourth).toBe(true); // the first has left it
   });
 
   it('lets nobody in once closed (the district stops), waiting or not', async () => {
