@@ -71,7 +71,8 @@ describe('interoperability and the observation ingest path', () => {
   let reader: TopicReader;
 
   beforeAll(async () => {
-    broker = await startBroker('data_interop', { NGSILD_CONTEXTS_DIR: preloadedContexts(all) });
+    // Anonymous NGSI-LD access, as a conformance suite without tokens needs it (never in production).
+    broker = await startBroker('data_interop', { NGSILD_CONTEXTS_DIR: preloadedContexts(all), AUTH_ANONYMOUS_PATH_PREFIX: '/ngsi-ld/' });
     publisher = new EventPublisher({ kafka: createKafka({ clientId: 'interop-test', brokers: broker.kafka.bootstrapServers, logLevel: 'nothing' }) });
     await publisher.connect();
     reader = await new TopicReader(broker.kafka.bootstrapServers, ['data.entity.changed.v1', 'devices.observation.decoded.v1.dlq']).start();
@@ -93,6 +94,16 @@ describe('interoperability and the observation ingest path', () => {
     expect(found.count).toBeGreaterThanOrEqual(1);
     await connection.ld.deleteEntity({ id });
     await expect(connection.ld.getEntity({ id })).rejects.toBeDefined();
+  });
+
+  it('serves a client without a token on NGSI-LD routes when anonymous access is configured, and nothing else', async () => {
+    const id = entityId('Conformance');
+    const anonymous = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${broker.url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    expect((await anonymous('POST', '/ngsi-ld/v1/entities/', { id, type: 'Conformance' }, { 'NGSILD-Tenant': 'etsi' })).status).toBe(201);
+    expect((await anonymous('GET', `/ngsi-ld/v1/entities/${id}`, undefined, { 'NGSILD-Tenant': 'etsi' })).status).toBe(200);
+    expect((await anonymous('GET', '/data/v1/retention-policies')).status).toBe(401);
+    expect((await anonymous('GET', `/ngsi-ld/v1/entities/${id}`, undefined, { authorization: 'Bearer not-a-token' })).status).toBe(401);
   });
 
   it.each(all.map((example) => [example['type'] as string, example]))('round-trips %s (Smart Data Models) through create and retrieve unchanged', async (_type, example) => {

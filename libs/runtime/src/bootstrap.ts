@@ -52,7 +52,7 @@ function rootModule(options: BootstrapOptions, name: string, logger: Logger): Dy
     module: UrbisServiceRoot,
     imports: [
       RuntimeModule.forRoot(config, logger),
-      AuthModule.forRoot({ realmUrl: config.auth.issuerUrl, clientId: config.auth.clientId }),
+      AuthModule.forRoot({ realmUrl: config.auth.issuerUrl, clientId: config.auth.clientId, ...(config.auth.anonymous && { anonymous: config.auth.anonymous }) }),
       ...(messaging ? [MessagingRuntimeModule.forRoot()] : []),
       // Audit records (and the guard's refusals as records) for every platform service.
       ...(messaging && isServiceName(name) ? [AuditModule.forRoot({ source: name, logger })] : []),

@@ -15,6 +15,17 @@ interface AuthOptionsBase {
   minTimeBetweenJwksRequests?: number;
   /** Register the guard globally (APP_GUARD). Default true; use `@Public()` for open routes. */
   global?: boolean;
+  /**
+   * Development and conformance testing only: requests without an Authorization header to
+   * routes under `pathPrefix` act as an anonymous platform-admin on `tenant` (or the tenant they
+   * name). A request that carries a token is verified as always.
+   */
+  anonymous?: AnonymousAccess;
+}
+
+export interface AnonymousAccess {
+  pathPrefix: string;
+  tenant: string;
 }
 
 export type AuthModuleOptions = AuthOptionsBase &
@@ -32,6 +43,7 @@ export interface ResolvedAuthOptions {
   crossTenantRoles: readonly Role[];
   minTimeBetweenJwksRequests: number;
   global: boolean;
+  anonymous?: AnonymousAccess;
 }
 
 export const AUTH_OPTIONS = Symbol.for('urbis.auth.options');
@@ -64,5 +76,6 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     crossTenantRoles: options.crossTenantRoles ?? [Roles.PlatformAdmin],
     minTimeBetweenJwksRequests: options.minTimeBetweenJwksRequests ?? 10,
     global: options.global ?? true,
+    ...(options.anonymous && { anonymous: options.anonymous }),
   };
 }

@@ -15,7 +15,8 @@ export interface BaseConfig {
   http: { host: string; port: number };
   database: { url: string };
   kafka: { brokers: string[]; clientId: string };
-  auth: { issuerUrl: string; clientId: string };
+  /** `anonymous`: development and conformance runs only (refused in production). */
+  auth: { issuerUrl: string; clientId: string; anonymous?: { pathPrefix: string; tenant: string } };
   log: { level: LogLevel };
   metrics: { enabled: boolean; public: boolean };
   shutdown: { timeoutMs: number };
@@ -76,6 +77,9 @@ export function baseEnvShape(defaults: ServiceDefaults) {
     KAFKA_CLIENT_ID: z.string().trim().min(1).default(`urbis-${defaults.name}`),
     OIDC_ISSUER_URL: httpUrl.optional(),
     OIDC_CLIENT_ID: z.string().trim().min(1).default(`urbis-${defaults.name}`),
+    /** Requests without a token to paths under this prefix act as an anonymous platform-admin (never in production). */
+    AUTH_ANONYMOUS_PATH_PREFIX: z.string().trim().regex(/^\/\S*$/, 'expected a path prefix such as /ngsi-ld/').optional(),
+    AUTH_ANONYMOUS_TENANT: z.string().trim().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a tenant name').default('demo'),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     METRICS_ENABLED: flag.default(true),
     METRICS_PUBLIC: flag.default(true),
@@ -90,6 +94,9 @@ const REQUIRED_IN_PRODUCTION = ['DATABASE_URL', 'KAFKA_BROKERS', 'OIDC_ISSUER_UR
 
 export function requireProductionVariables(env: BaseEnv, ctx: z.RefinementCtx): void {
   if (env.NODE_ENV !== 'production') return;
+  if (env.AUTH_ANONYMOUS_PATH_PREFIX !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['AUTH_ANONYMOUS_PATH_PREFIX'], message: 'anonymous access is for development and conformance runs, never with NODE_ENV=production' });
+  }
   for (const name of REQUIRED_IN_PRODUCTION) {
     if (env[name] === undefined) {
       ctx.addIssue({ code: 'custom', path: [name], message: 'required when NODE_ENV=production' });
@@ -103,7 +110,11 @@ export function toBaseConfig(env: BaseEnv, defaults: ServiceDefaults): BaseConfi
     http: { host: env.HOST, port: env.PORT },
     database: { url: env.DATABASE_URL ?? defaults.databaseUrl },
     kafka: { brokers: env.KAFKA_BROKERS ?? [DEV_KAFKA_BROKERS], clientId: env.KAFKA_CLIENT_ID },
-    auth: { issuerUrl: env.OIDC_ISSUER_URL ?? DEV_OIDC_ISSUER, clientId: env.OIDC_CLIENT_ID },
+    auth: {
+      issuerUrl: env.OIDC_ISSUER_URL ?? DEV_OIDC_ISSUER,
+      clientId: env.OIDC_CLIENT_ID,
+      ...(env.AUTH_ANONYMOUS_PATH_PREFIX !== undefined && { anonymous: { pathPrefix: env.AUTH_ANONYMOUS_PATH_PREFIX, tenant: env.AUTH_ANONYMOUS_TENANT } }),
+    },
     log: { level: env.LOG_LEVEL },
     metrics: { enabled: env.METRICS_ENABLED, public: env.METRICS_PUBLIC },
     shutdown: { timeoutMs: env.SHUTDOWN_TIMEOUT_MS },

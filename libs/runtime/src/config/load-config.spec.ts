@@ -99,6 +99,12 @@ describe('service config', () => {
     });
   });
 
+  it('refuses anonymous access in production', () => {
+    expect(
+      problemsOf({ NODE_ENV: 'production', AUTH_ANONYMOUS_PATH_PREFIX: '/ngsi-ld/', DATABASE_URL: 'postgresql://db/x', KAFKA_BROKERS: 'k:9092', OIDC_ISSUER_URL: 'https://sso.example/realms/x' }),
+    ).toEqual({ AUTH_ANONYMOUS_PATH_PREFIX: expect.stringContaining('never with NODE_ENV=production') });
+  });
+
   it('lists missing production variables together with invalid ones', () => {
     expect(
       problemsOf({ NODE_ENV: 'production', PORT: 'abc', OIDC_ISSUER_URL: 'https://sso.example/realms/x' }),
