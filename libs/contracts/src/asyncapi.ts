@@ -147,6 +147,9 @@ export function buildAsyncApiDocument(options: AsyncApiOptions): JsonSchemaObjec
       address: topic,
       title: topic,
       summary: definition.summary,
+      bindings: {
+        kafka: { bindingVersion: KAFKA_BINDING_VERSION, topicConfiguration: { 'cleanup.policy': [definition.cleanup ?? 'delete'] } },
+      },
       description:
         `Published by ${anyPublisher ? 'every service' : publishersOf(topic).join(', ')}` +
         (consumers.length ? `; consumed by ${consumers.join(', ')}` : '') +

@@ -37,6 +37,11 @@ interface TopicDefinition<S extends z.ZodType = z.ZodType> {
   /** What the message key is; keys keep one device's or entity's events in order. */
   readonly key: string;
   readonly summary: string;
+  /**
+   * `compact`: the topic is a changelog whose latest event per key is the truth (snapshots,
+   * whole policies); Kafka keeps that event per key for as long as the key lives. Default `delete`.
+   */
+  readonly cleanup?: 'delete' | 'compact';
 }
 
 const topic = <S extends z.ZodType>(definition: TopicDefinition<S>): TopicDefinition<S> => definition;
@@ -105,6 +110,7 @@ export const TOPICS = {
     key: '<tenant>/<deviceId>',
     summary:
       "A device's registry record after a change (a snapshot; the latest per key is the truth): state, DevEUI, expected interval, limits.",
+    cleanup: 'compact',
   }),
   'devices.credentials.changed.v1': topic({
     payload: credentialsChangedV1,
@@ -206,6 +212,7 @@ export const TOPICS = {
     key: '<tenant>/<policyId>',
     summary:
       'A data-access policy was created, changed or deleted, with the whole policy: services keep a local cache (@urbis/access-policy) and enforce it on every read and write.',
+    cleanup: 'compact',
   }),
 } as const;
 

@@ -1,4 +1,4 @@
-import { provisionedTopics } from '@urbis/contracts';
+import { provisionedTopics, TOPIC_NAMES, TOPICS } from '@urbis/contracts';
 import { lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -157,6 +157,11 @@ describe('charts', () => {
     expect(names.sort()).toEqual(provisionedTopics().sort());
     const deadLetter = declared.find((topic) => topic.metadata.name.endsWith('.dlq'));
     expect((deadLetter?.['spec'] as { partitions: number }).partitions).toBe(1);
+    // the contracts' changelog topics are compacted, the others keep events for their retention
+    const cleanup = Object.fromEntries(declared.map((topic) => [topic.metadata.name, (topic['spec'] as { config: Record<string, unknown> }).config['cleanup.policy']]));
+    const compacted = TOPIC_NAMES.filter((name) => TOPICS[name].cleanup === 'compact');
+    expect(compacted).toEqual(expect.arrayContaining(['security.policy.changed.v2', 'devices.device.changed.v1']));
+    for (const name of provisionedTopics()) expect([name, cleanup[name]]).toEqual([name, compacted.includes(name as never) ? 'compact' : 'delete']);
   });
 
   it('packages into one file that installs the same objects, with no chart repository (air-gapped install)', () => {

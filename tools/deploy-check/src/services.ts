@@ -37,7 +37,7 @@ export const SERVICE_ENV: Record<ServiceName, { fromSecrets: SecretVariable[]; f
 };
 
 /** Chart and image versions move together; bump on every chart change (STYLE 9). */
-export const CHART_VERSION = '0.5.0';
+export const CHART_VERSION = '0.6.0';
 export const APP_VERSION = '0.1.0';
 
 export const DEFAULT_REGISTRY = 'ghcr.io';
