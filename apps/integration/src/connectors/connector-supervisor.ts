@@ -7,7 +7,7 @@ import type { ClaimedConnector, ConnectorsRepository } from './connectors.reposi
 import type { ObservationSink } from './observation-sink';
 import { HttpPollRunner } from './runners/http-poll.runner';
 import { ModbusRunner } from './runners/modbus.runner';
-import { OpcuaRunner } from './runners/opcua.runner';
+import { OpcuaRunner, releaseOpcua } from './runners/opcua.runner';
 import { ConnectorReport, type ConnectorRunner, type RunnerContext } from './runners/runner';
 
 interface Running {
@@ -53,6 +53,9 @@ export class ConnectorSupervisor {
     this.wake?.();
     await this.loop;
     await Promise.allSettled([...this.running.keys()].map((id) => this.retire(id, 'starting')));
+    await releaseOpcua().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'releasing the OPC UA certificate store failed'),
+    );
     this.started = false;
   }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventOf } from '@urbis/contracts';
-import { EventPublisher, messageKeyOf } from '@urbis/messaging';
+import { EventPublisher } from '@urbis/messaging';
 import { SERVICE_CONFIG } from '@urbis/runtime';
 import type { IntegrationConfig } from '../config';
 import { type MappingLimits, ObservationMapping } from './observation-mapping';
@@ -37,7 +37,10 @@ export class ObservationSink {
   ): Promise<EventOf<typeof TOPIC>[]> {
     const events = await mapping.observations(connector.tenant, connector.name, input, receivedAt);
     if (events.length > 0)
-      await this.publisher.publish(TOPIC, events, { key: (event) => messageKeyOf(TOPIC, event) });
+      await this.publisher.publish(TOPIC, events, {
+        // The catalogue's key is <tenant>/<entityId>: one entity's readings stay in order.
+        key: (event) => `${event.tenant}/${event.payload.entity.id}`,
+      });
     return events;
   }
 

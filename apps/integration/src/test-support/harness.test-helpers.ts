@@ -77,7 +77,8 @@ export async function startIntegrationHarness(env: Record<string, string> = {}):
     DATABASE_URL: database.url,
     KAFKA_BROKERS: kafka.bootstrapServers.join(','),
     OIDC_ISSUER_URL: idp.issuer,
-    LOG_LEVEL: 'silent',
+    // URBIS_TEST_LOG=debug shows the service's logs.
+    LOG_LEVEL: process.env['URBIS_TEST_LOG'] ?? 'silent',
     DELIVERY_POLL_INTERVAL_MS: '50',
     ...env,
   });

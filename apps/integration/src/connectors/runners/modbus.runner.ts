@@ -1,4 +1,4 @@
-import Modbus from 'jsmodbus';
+import * as Modbus from 'jsmodbus';
 import { Socket } from 'node:net';
 import type { z } from 'zod';
 import type { modbusConfig } from '../connector.dto';

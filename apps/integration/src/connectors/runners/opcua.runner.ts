@@ -10,6 +10,28 @@ let opcuaModule: Promise<Opcua> | undefined;
 /** node-opcua is large: it is loaded when the first OPC UA connector starts, not at boot. */
 const loadOpcua = () => (opcuaModule ??= import('node-opcua'));
 
+type CertificateManager = InstanceType<Opcua['OPCUACertificateManager']>;
+let certificates: { rootFolder: string; manager: CertificateManager } | undefined;
+
+/**
+ * One client certificate store for the process: a certificate manager watches its folders, so
+ * one per connection would leak watchers on every reconnect.
+ */
+async function certificateManager(rootFolder: string): Promise<CertificateManager> {
+  const opcua = await loadOpcua();
+  if (!certificates || certificates.rootFolder !== rootFolder) {
+    certificates = { rootFolder, manager: new opcua.OPCUACertificateManager({ rootFolder }) };
+  }
+  return certificates.manager;
+}
+
+/** Releases the certificate store (its folder watchers); the supervisor calls it when it stops. */
+export async function releaseOpcua(): Promise<void> {
+  const current = certificates;
+  certificates = undefined;
+  await current?.manager.dispose();
+}
+
 /**
  * An OPC UA subscription: one session, one subscription, a monitored item per node id; every
  * data change is a reading. When the connection is lost (server restart, network), everything
@@ -25,6 +47,7 @@ export class OpcuaRunner implements ConnectorRunner {
   private readonly sleeper = new Sleeper();
   private readonly backoff: Backoff;
   private lost?: () => void;
+  private connectedBefore = false;
 
   constructor(
     private readonly ctx: RunnerContext,
@@ -53,12 +76,9 @@ export class OpcuaRunner implements ConnectorRunner {
   }
 
   private async run(): Promise<void> {
-    let first = true;
     while (!this.stopped) {
       try {
         const gone = await this.connect();
-        if (!first) this.ctx.report.reconnects++;
-        first = false;
         this.backoff.reset();
         this.ctx.report.set(this.paused ? 'paused' : 'running');
         const reason = await gone;
@@ -89,15 +109,18 @@ export class OpcuaRunner implements ConnectorRunner {
       connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 1000 },
       keepSessionAlive: true,
       requestedSessionTimeout: 60_000,
-      clientCertificateManager: new opcua.OPCUACertificateManager({ rootFolder: this.pkiDir }),
+      clientCertificateManager: await certificateManager(this.pkiDir),
     });
     this.client = client;
+    await client.connect(endpoint);
+    if (this.connectedBefore) this.ctx.report.reconnects++;
+    this.connectedBefore = true;
+    // Listened to only once connected: fetching the server's endpoints opens and drops a channel.
     const gone = new Promise<string>((resolve) => {
       this.lost = () => resolve('stopped');
       client.once('connection_lost', () => resolve('connection lost'));
       client.once('close', (error?: Error | null) => resolve(error?.message ?? 'closed'));
     });
-    await client.connect(endpoint);
     const session: ClientSession = await client.createSession(
       this.config.userName
         ? {
@@ -125,7 +148,10 @@ export class OpcuaRunner implements ConnectorRunner {
       );
       const status = item.statusCode;
       if (status && status.isNotGood()) throw new Error(`cannot monitor ${node.nodeId}: ${status.name}`);
-      item.on('changed', (value: DataValue) => void this.changed(opcua, node, value));
+      item.on('changed', (value: DataValue) => {
+        // A client being torn down may still deliver: only the current one counts.
+        if (this.client === client) void this.changed(opcua, node, value);
+      });
     }
     return gone;
   }
@@ -154,7 +180,14 @@ export class OpcuaRunner implements ConnectorRunner {
     this.client = undefined;
     this.subscription = undefined;
     this.lost = undefined;
-    await client?.disconnect().catch(() => undefined);
+    if (!client) return;
+    // Disconnecting from a server that is gone can wait a long time: give it a moment, then drop it.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      client.disconnect().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, 2000))),
+    ]);
+    clearTimeout(timer);
   }
 }
 
