@@ -13,3 +13,4 @@ export * from './service';
 export * from './topic-reader';
 export * from './test-realm';
 export * from './platform';
+export * from './postgres-server';

@@ -82,8 +82,8 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `apps/<service>/src/main.ts` in a child process on a free HTTP port with `env` (plus
- * PATH), and resolves once its /health/ready answers 200. For tests that kill a service, run two
+ * Starts `apps/<service>/src/main.ts` in a child process on a free HTTP port (or `env.PORT`) with
+ * `env` (plus PATH), and resolves once its /health/ready answers 200. For tests that kill a service, run two
  * replicas, or run two services against each other.
  */
 export async function startServiceProcess(
@@ -92,7 +92,8 @@ export async function startServiceProcess(
   readyTimeoutMs = 60_000,
 ): Promise<ServiceProcess> {
   const root = findRepoRoot();
-  const port = await freePort();
+  // A PORT in `env` is kept: a service restarted where its clients expect it.
+  const port = env['PORT'] !== undefined ? Number(env['PORT']) : await freePort();
   const child = spawn(process.execPath, tsNodeArgs(path.join(root, 'apps', service, 'src/main.ts')), {
     cwd: root,
     env: {
