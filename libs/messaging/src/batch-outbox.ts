@@ -1,5 +1,6 @@
 import { context, propagation } from '@opentelemetry/api';
 import { eventSchemaOf, type EventOf, type TopicName } from '@urbis/contracts';
+import { type EncodedEvent, isEncodedEvent } from './publisher';
 import type { SqlExecutor } from './sql';
 
 // Batch forms of `claimEvent` and `enqueueEvent`: same tables and semantics, one statement per
@@ -19,15 +20,25 @@ export async function claimEvents(tx: SqlExecutor, consumer: string, eventIds: r
   return new Set(rows.map((row) => row.event_id));
 }
 
-export type OutboxItem = { [T in TopicName]: { topic: T; event: EventOf<T>; key: string } }[TopicName];
+/** An event for the outbox: as built (validated here), or an `EncodedEvent` (validated when encoded). */
+export type OutboxItem = { [T in TopicName]: { topic: T; event: EventOf<T> | EncodedEvent<T>; key: string } }[TopicName];
 
 /**
  * Records events for publication in the caller's transaction, in order: each is validated
- * against its topic's schema first, and the active trace context is captured, as
- * `enqueueEvent` does.
+ * against its topic's schema first (unless encoded), and the active trace context is captured,
+ * as `enqueueEvent` does.
  */
 export async function enqueueEvents(tx: SqlExecutor, items: readonly OutboxItem[]): Promise<void> {
-  if (items.length === 0) return;
+  const statement = outboxInsertOf(items);
+  if (statement) await tx.$executeRawUnsafe(statement.query, ...statement.values);
+}
+
+/**
+ * The INSERT that `enqueueEvents` runs, for a caller that sends it with other statements of its
+ * transaction (e.g. as one of several writes in a single round trip); undefined for no items.
+ */
+export function outboxInsertOf(items: readonly OutboxItem[]): { query: string; values: unknown[] } | undefined {
+  if (items.length === 0) return undefined;
   const headers: Record<string, string> = {};
   propagation.inject(context.active(), headers);
   const ids: string[] = [];
@@ -35,22 +46,24 @@ export async function enqueueEvents(tx: SqlExecutor, items: readonly OutboxItem[
   const keys: string[] = [];
   const events: string[] = [];
   for (const item of items) {
-    const event = eventSchemaOf(item.topic).parse(item.event);
-    ids.push(event.id);
+    if (isEncodedEvent(item.event)) {
+      if (item.event.topic !== item.topic) throw new Error(`event ${item.event.id} was encoded for ${item.event.topic}, not ${item.topic}`);
+      ids.push(item.event.id);
+      events.push(item.event.json);
+    } else {
+      const event = eventSchemaOf(item.topic).parse(item.event);
+      ids.push(event.id);
+      events.push(JSON.stringify(event));
+    }
     topics.push(item.topic);
     keys.push(item.key);
-    events.push(JSON.stringify(event));
   }
-  await tx.$executeRawUnsafe(
-    `INSERT INTO outbox_event (id, topic, message_key, event, headers)
+  return {
+    query: `INSERT INTO outbox_event (id, topic, message_key, event, headers)
      SELECT id, topic, message_key, event, $5::jsonb
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY
             AS row(id, topic, message_key, event, ord)
       ORDER BY ord`,
-    ids,
-    topics,
-    keys,
-    events,
-    JSON.stringify(headers),
-  );
+    values: [ids, topics, keys, events, JSON.stringify(headers)],
+  };
 }

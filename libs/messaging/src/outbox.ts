@@ -10,7 +10,7 @@ import {
 import { EventOf, TopicName } from '@urbis/contracts';
 import { backoffDelay, BackoffOptions, sleep } from './backoff';
 import { errorMessage, errorsOnlyLogger, MessagingLogger } from './logger';
-import { EventPublisher, OutgoingEvent, toTopicMessages } from './publisher';
+import { EventPublisher, OutgoingEvent, storedEvent, toTopicMessages } from './publisher';
 import { SqlExecutor, TransactionRunner } from './sql';
 
 /**
@@ -67,9 +67,10 @@ export async function enqueueEvent<T extends TopicName>(
 
 interface OutboxRow {
   id: string;
-  topic: string;
+  topic: TopicName;
   message_key: string;
-  event: unknown;
+  /** The event's JSON: validated when it was enqueued, sent as it is. */
+  event: string;
   headers: Record<string, string> | null;
 }
 
@@ -154,7 +155,7 @@ export class OutboxRelay {
         if (!lock?.locked) return 0;
       }
       const rows = await tx.$queryRawUnsafe<OutboxRow[]>(
-        `SELECT id::text AS id, topic, message_key, event, headers
+        `SELECT id::text AS id, topic, message_key, event::text AS event, headers
            FROM outbox_event
           WHERE published_at IS NULL
           ORDER BY seq
@@ -193,7 +194,7 @@ export class OutboxRelay {
                 ({
                   topic: row.topic,
                   key: row.message_key,
-                  event: row.event,
+                  event: storedEvent(row.topic, row.id, row.event),
                   headers: row.headers ?? {},
                 }) as OutgoingEvent,
             ),

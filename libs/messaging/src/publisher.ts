@@ -47,6 +47,19 @@ class EncodedEvent<T extends TopicName = TopicName> {
 }
 export type { EncodedEvent };
 
+/**
+ * An event read back, as its JSON, from storage it entered validated: the outbox, whose rows only
+ * `enqueueEvent(s)` write, after validating. The relay sends it as it is.
+ */
+export function storedEvent<T extends TopicName>(topic: T, id: string, json: string): EncodedEvent<T> {
+  return new EncodedEvent(topic, id, json);
+}
+
+/** Whether `event` is an `EncodedEvent` (for code that takes events either way, like the outbox). */
+export function isEncodedEvent(event: unknown): event is EncodedEvent {
+  return event instanceof EncodedEvent;
+}
+
 /** What `createEvent` takes for a topic: tenant, source, payload, and optionally id and occurredAt. */
 export type EventInput<T extends TopicName> = Parameters<typeof createEvent<T>>[1];
 
