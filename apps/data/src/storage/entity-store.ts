@@ -1,12 +1,13 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { clientExecutor, type SqlExecutor } from '@urbis/messaging';
+import type { SqlExecutor } from '@urbis/messaging';
 import type { Logger } from '@urbis/observability';
 import { SERVICE_CONFIG, SERVICE_LOGGER, ServiceLifecycle } from '@urbis/runtime';
 import { createHash, randomUUID } from 'node:crypto';
-import { Pool, type PoolClient } from 'pg';
+import { Pool } from 'pg';
 import type { DataConfig } from '../config';
 import type { Mutation } from '../ngsi-ld/entity-mutations';
 import { type StoredAttribute, type StoredEntity, subAttributesOf } from '../ngsi-ld/stored';
+import { BatchTransaction } from './batch-transaction';
 import { ENTITY_COLUMNS, type EntityRow, toStoredEntity } from './entity-rows';
 
 /** One entity's change in a committed batch: what the change hooks see. */
@@ -19,8 +20,11 @@ export interface EntityChange {
   at: string;
 }
 
-/** Runs inside the batch's transaction after the entities are written (events, notifications). */
-export type ChangeHook = (tx: SqlExecutor, changes: readonly EntityChange[]) => Promise<void>;
+/**
+ * Runs inside the batch's transaction after the entities are written (events, notifications).
+ * Writes nobody reads back go through `tx.defer`: they reach the database with the batch's own.
+ */
+export type ChangeHook = (tx: BatchTransaction, changes: readonly EntityChange[]) => Promise<void> | void;
 
 export interface EntityOperation<R = unknown> {
   tenant: string;
@@ -109,10 +113,7 @@ export class EntityStore implements OnModuleInit {
    * those whose events were not processed before). Resolves with each operation's outcome.
    */
   async applyBatch(prologue: (tx: SqlExecutor) => Promise<EntityOperation[]>): Promise<Outcome[]> {
-    return this.withRetries(async (client) => {
-      const operations = await prologue(clientExecutor(client));
-      return this.apply(client, operations);
-    });
+    return this.withRetries(async (tx) => this.apply(tx, await prologue(tx)));
   }
 
   private async drain(lane: number): Promise<void> {
@@ -129,7 +130,7 @@ export class EntityStore implements OnModuleInit {
   private async commitIsolating(batch: Pending[]): Promise<void> {
     let outcomes: Outcome[];
     try {
-      outcomes = await this.withRetries((client) => this.apply(client, batch.map((pending) => pending.operation)));
+      outcomes = await this.withRetries((tx) => this.apply(tx, batch.map((pending) => pending.operation)));
     } catch (error) {
       if (batch.length === 1) {
         this.logger.error({ err: error, entity: batch[0]?.operation.entityId }, 'entity write failed');
@@ -148,13 +149,15 @@ export class EntityStore implements OnModuleInit {
     });
   }
 
-  private async withRetries<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  private async withRetries<T>(work: (tx: BatchTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
-        const result = await work(client);
+        const tx = new BatchTransaction(client);
+        const result = await work(tx);
+        await tx.flush();
         await client.query('COMMIT');
         for (const listener of this.committedListeners) listener();
         return result;
@@ -170,18 +173,19 @@ export class EntityStore implements OnModuleInit {
     }
   }
 
-  /** Locks, mutates and writes the entities of `operations` in `client`'s transaction. */
-  private async apply(client: PoolClient, operations: readonly EntityOperation[]): Promise<Outcome[]> {
+  /** Locks, mutates and writes the entities of `operations` in the batch's transaction. */
+  private async apply(tx: BatchTransaction, operations: readonly EntityOperation[]): Promise<Outcome[]> {
     if (operations.length === 0) return [];
     const now = new Date().toISOString();
     const keys = new Map<string, { tenant: string; id: string }>();
     for (const { tenant, entityId } of operations) keys.set(keyOf(tenant, entityId), { tenant, id: entityId });
     const wanted = [...keys.values()].sort((a, b) => (a.tenant === b.tenant ? (a.id < b.id ? -1 : 1) : a.tenant < b.tenant ? -1 : 1));
-    const { rows } = await client.query<EntityRow & { tenant: string }>(
+    const rows = await tx.$queryRawUnsafe<(EntityRow & { tenant: string })[]>(
       `SELECT e.tenant, ${ENTITY_COLUMNS} FROM entity e
         WHERE (e.tenant, e.id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
         ORDER BY e.tenant, e.id FOR UPDATE`,
-      [wanted.map((key) => key.tenant), wanted.map((key) => key.id)],
+      wanted.map((key) => key.tenant),
+      wanted.map((key) => key.id),
     );
     const original = new Map<string, StoredEntity>();
     const pks = new Map<string, string>();
@@ -216,69 +220,79 @@ export class EntityStore implements OnModuleInit {
       changes.push({ tenant, before, after, attributes: stampChanges(before, after, now), at: now });
     }
     if (changes.length === 0) return outcomes;
-    await this.write(client, changes, pks, history);
-    const tx = clientExecutor(client);
+    await this.write(tx, changes, pks, history);
     for (const hook of this.hooks) await hook(tx, changes);
     return outcomes;
   }
 
-  /** Writes the changed rows; `pks` (tenant + id → pk) learns the pks of inserted entities. */
-  private async write(client: PoolClient, changes: EntityChange[], pks: Map<string, string>, history: object[]): Promise<void> {
+  /**
+   * Writes the changed rows; `pks` (tenant + id → pk) learns the pks of inserted entities. Only
+   * the inserts run now (their pks are needed); the rest is deferred to the batch's one statement.
+   */
+  private async write(tx: BatchTransaction, changes: EntityChange[], pks: Map<string, string>, history: object[]): Promise<void> {
     const inserts = changes.filter((change) => !change.before && change.after);
     const updates = changes.filter((change) => change.before && change.after);
     const deletes = changes.filter((change) => change.before && !change.after);
     const pkOf = (change: EntityChange) => pks.get(keyOf(change.tenant, (change.before ?? change.after)?.id as string));
 
     if (inserts.length > 0) {
-      await client.query('INSERT INTO tenant (name) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING', [inserts.map((change) => change.tenant)]);
-      const { rows } = await client.query<{ pk: string; tenant: string; id: string }>(
-        `INSERT INTO entity (tenant, id, types, scopes, attrs, created_at, modified_at)
+      // The tenant row in the same statement: the entity's foreign key is checked at its end.
+      const rows = await tx.$queryRawUnsafe<{ pk: string; tenant: string; id: string }[]>(
+        `WITH tenants AS (INSERT INTO tenant (name) SELECT DISTINCT unnest($2::text[]) ON CONFLICT DO NOTHING)
+         INSERT INTO entity (tenant, id, types, scopes, attrs, created_at, modified_at)
          SELECT r.tenant, r.id, ARRAY(SELECT jsonb_array_elements_text(r.types)), ARRAY(SELECT jsonb_array_elements_text(r.scopes)),
                 r.attrs, r.created_at, r.modified_at
            FROM jsonb_to_recordset($1::jsonb) AS r(tenant text, id text, types jsonb, scopes jsonb, attrs jsonb, created_at timestamptz, modified_at timestamptz)
          ON CONFLICT (tenant, id) DO NOTHING
          RETURNING pk::text, tenant, id`,
-        [JSON.stringify(inserts.map((change) => rowOf(change.tenant, change.after as StoredEntity)))],
+        JSON.stringify(inserts.map((change) => rowOf(change.tenant, change.after as StoredEntity))),
+        inserts.map((change) => change.tenant),
       );
       if (rows.length < inserts.length) throw new ConcurrentCreation('an entity of the batch was created concurrently');
       for (const row of rows) pks.set(keyOf(row.tenant, row.id), row.pk);
     }
     if (updates.length > 0) {
-      await client.query(
+      tx.defer(
         `UPDATE entity e SET types = ARRAY(SELECT jsonb_array_elements_text(r.types)), scopes = ARRAY(SELECT jsonb_array_elements_text(r.scopes)),
                 attrs = r.attrs, modified_at = r.modified_at
            FROM jsonb_to_recordset($1::jsonb) AS r(pk bigint, types jsonb, scopes jsonb, attrs jsonb, modified_at timestamptz)
           WHERE e.pk = r.pk`,
-        [JSON.stringify(updates.map((change) => ({ pk: pkOf(change), ...rowOf(change.tenant, change.after as StoredEntity) })))],
+        JSON.stringify(updates.map((change) => ({ pk: pkOf(change), ...rowOf(change.tenant, change.after as StoredEntity) }))),
       );
     }
-    if (deletes.length > 0) await client.query('DELETE FROM entity WHERE pk = ANY($1::bigint[])', [deletes.map(pkOf)]);
+    // Their geometries go with them (ON DELETE CASCADE).
+    if (deletes.length > 0) tx.defer('DELETE FROM entity WHERE pk = ANY($1::bigint[])', deletes.map(pkOf));
 
     // Indexed 2-D and made valid (a self-intersecting polygon would fail GEOS at query time); the
     // entity keeps the geometry as given.
+    // Deferred together, the removal and the upsert touch different rows: the one takes the
+    // geometries an entity no longer has, the other writes those it has.
     const geoChanged = [...inserts, ...updates].filter((change) => geometriesOf(change.before) !== geometriesOf(change.after));
     if (geoChanged.length > 0) {
-      const pks = geoChanged.map(pkOf);
-      await client.query('DELETE FROM entity_geo WHERE entity_pk = ANY($1::bigint[])', [pks]);
-      const geo = geoChanged.flatMap((change) => geoRowsOf(pkOf(change) as string, change.after as StoredEntity));
-      if (geo.length > 0) {
-        await client.query(
-          `INSERT INTO entity_geo (entity_pk, attr, dataset_id, geom)
-           SELECT r.pk, r.attr, r.dataset_id, ST_MakeValid(ST_SetSRID(ST_Force2D(ST_GeomFromGeoJSON(r.geom::text)), 4326))
-             FROM jsonb_to_recordset($1::jsonb) AS r(pk bigint, attr text, dataset_id text, geom jsonb)`,
-          [JSON.stringify(geo)],
-        );
-      }
+      const geo = JSON.stringify(geoChanged.flatMap((change) => geoRowsOf(pkOf(change) as string, change.after as StoredEntity)));
+      tx.defer(
+        `DELETE FROM entity_geo g WHERE g.entity_pk = ANY($1::bigint[])
+            AND (g.entity_pk, g.attr, g.dataset_id) NOT IN (SELECT r.pk, r.attr, r.dataset_id FROM jsonb_to_recordset($2::jsonb) AS r(pk bigint, attr text, dataset_id text))`,
+        geoChanged.map(pkOf),
+        geo,
+      );
+      tx.defer(
+        `INSERT INTO entity_geo (entity_pk, attr, dataset_id, geom)
+         SELECT r.pk, r.attr, r.dataset_id, ST_MakeValid(ST_SetSRID(ST_Force2D(ST_GeomFromGeoJSON(r.geom::text)), 4326))
+           FROM jsonb_to_recordset($1::jsonb) AS r(pk bigint, attr text, dataset_id text, geom jsonb)
+         ON CONFLICT (entity_pk, attr, dataset_id) DO UPDATE SET geom = EXCLUDED.geom`,
+        geo,
+      );
     }
 
     if (history.length > 0) {
-      await client.query(
+      tx.defer(
         `INSERT INTO attribute_instance (tenant, entity_id, attr, dataset_id, instance_id, ts, observed_at, created_at, modified_at, deleted, instance)
          SELECT r.tenant, r.entity_id, r.attr, r.dataset_id, r.instance_id, COALESCE(r.observed_at, r.modified_at), r.observed_at,
                 r.created_at, r.modified_at, r.deleted, r.instance
            FROM jsonb_to_recordset($1::jsonb) AS r(tenant text, entity_id text, attr text, dataset_id text, instance_id uuid,
                 observed_at timestamptz, created_at timestamptz, modified_at timestamptz, deleted boolean, instance jsonb)`,
-        [JSON.stringify(history)],
+        JSON.stringify(history),
       );
     }
   }

@@ -1,5 +1,4 @@
-import { createEvent } from '@urbis/contracts';
-import type { OutboxItem } from '@urbis/messaging';
+import { encodeEvent, type OutboxItem } from '@urbis/messaging';
 import { randomUUID } from 'node:crypto';
 import { linkHeader } from '../http/ngsi-ld-http';
 import { NGSI_LD_NULL } from '../ngsi-ld/entity-input';
@@ -221,7 +220,8 @@ export function notificationEvent(
   }
   if (rendering.accept !== 'application/ld+json')
     receiverInfo.push({ key: 'Link', value: linkHeader(rendering.contextLink) });
-  const event = createEvent('data.notification.requested.v1', {
+  // Validated once, here: the outbox and the relay take the encoded JSON as it is.
+  const event = encodeEvent('data.notification.requested.v1', {
     tenant: subscription.tenant,
     source: 'data',
     payload: {

@@ -1,3 +1,4 @@
+import type { EncodedEvent } from '@urbis/messaging';
 import { ActiveContext, type LocalContext } from '../contexts/active-context';
 import { CORE_CONTEXT } from '../contexts/core-context';
 import type { StoredAttribute, StoredEntity } from '../ngsi-ld/stored';
@@ -349,7 +350,7 @@ describe('notification content', () => {
     );
     expect(item.key).toBe('alpha/urn:ngsi-ld:Subscription:s9');
     expect(item.topic).toBe('data.notification.requested.v1');
-    const payload = (item.event as { payload: Record<string, unknown> }).payload;
+    const payload = (JSON.parse((item.event as EncodedEvent).json) as { payload: Record<string, unknown> }).payload;
     expect(payload['endpoint']).toEqual({
       uri: 'http://r.example/n',
       accept: 'application/json',

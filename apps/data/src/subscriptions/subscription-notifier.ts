@@ -1,12 +1,13 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Role } from '@urbis/auth';
-import { enqueueEvents, type OutboxItem, type SqlExecutor } from '@urbis/messaging';
+import { type OutboxItem, outboxInsertOf, type SqlExecutor } from '@urbis/messaging';
 import type { Logger } from '@urbis/observability';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@urbis/runtime';
 import { type AccessScope, DataAccess } from '../access/data-access';
 import type { DataConfig } from '../config';
 import type { StoredEntity } from '../ngsi-ld/stored';
 import { geoQueryToSql } from '../query';
+import type { BatchTransaction } from '../storage/batch-transaction';
 import { type EntityChange, EntityStore } from '../storage/entity-store';
 import { SqlParams } from '../storage/sql-params';
 import { mayMatchGeoQuery } from './geo-prefilter';
@@ -49,7 +50,7 @@ export class SubscriptionNotifier implements OnModuleInit {
     this.store.onChanges((tx, changes) => this.notify(tx, changes));
   }
 
-  async notify(tx: SqlExecutor, changes: readonly EntityChange[]): Promise<void> {
+  async notify(tx: BatchTransaction, changes: readonly EntityChange[]): Promise<void> {
     const notifiedAt = new Date().toISOString();
     const at = Date.parse(notifiedAt);
     let hits: Hit[] = [];
@@ -71,8 +72,8 @@ export class SubscriptionNotifier implements OnModuleInit {
     if (hits.length === 0) return;
     hits = await this.withinGeoQueries(tx, hits);
     hits = await this.throttled(tx, hits, notifiedAt);
-    const items = this.render(hits, notifiedAt);
-    await enqueueEvents(tx, items);
+    const insert = outboxInsertOf(this.render(hits, notifiedAt));
+    if (insert) tx.defer(insert.query, ...insert.values);
   }
 
   /** The change as the subscription's owner may see it (data-access policies); null when none of it. */

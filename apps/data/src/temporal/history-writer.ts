@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { SqlExecutor } from '@urbis/messaging';
 import { randomUUID } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
 import type { StoredAttribute, StoredEntity } from '../ngsi-ld/stored';
+import type { BatchTransaction } from '../storage/batch-transaction';
 import { type EntityChange, EntityStore } from '../storage/entity-store';
 import { HistoryPartitions } from './history-partitions';
 
@@ -36,11 +36,11 @@ export class HistoryWriter implements OnModuleInit {
     this.store.onChanges((tx, changes) => this.recordEntities(tx, changes));
   }
 
-  private async recordEntities(tx: SqlExecutor, changes: readonly EntityChange[]): Promise<void> {
+  private recordEntities(tx: BatchTransaction, changes: readonly EntityChange[]): void {
     const present = changes.filter((change) => change.after).map((change) => rowOf(change.tenant, change.after as StoredEntity, change.at));
     const gone = changes.filter((change) => !change.after && change.before).map((change) => ({ tenant: change.tenant, id: change.before?.id, at: change.at }));
     if (present.length > 0) {
-      await tx.$executeRawUnsafe(
+      tx.defer(
         `INSERT INTO temporal_entity (tenant, id, types, scopes, created_at, modified_at, deleted_at)
          SELECT r.tenant, r.id, ARRAY(SELECT jsonb_array_elements_text(r.types)), ARRAY(SELECT jsonb_array_elements_text(r.scopes)), r.created_at, r.modified_at, NULL
            FROM jsonb_to_recordset($1::jsonb) AS r(tenant text, id text, types jsonb, scopes jsonb, created_at timestamptz, modified_at timestamptz)
@@ -50,7 +50,7 @@ export class HistoryWriter implements OnModuleInit {
       );
     }
     if (gone.length > 0) {
-      await tx.$executeRawUnsafe(
+      tx.defer(
         `UPDATE temporal_entity te SET deleted_at = r.at, modified_at = r.at
            FROM jsonb_to_recordset($1::jsonb) AS r(tenant text, id text, at timestamptz) WHERE te.tenant = r.tenant AND te.id = r.id`,
         JSON.stringify(gone),
