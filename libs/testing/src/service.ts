@@ -90,11 +90,13 @@ export async function startServiceProcess(
   service: string,
   env: Record<string, string>,
   readyTimeoutMs = 60_000,
+  /** Node options before the script, e.g. `--cpu-prof` (which NODE_OPTIONS does not allow). */
+  nodeArgs: readonly string[] = [],
 ): Promise<ServiceProcess> {
   const root = findRepoRoot();
   // A PORT in `env` is kept: a service restarted where its clients expect it.
   const port = env['PORT'] !== undefined ? Number(env['PORT']) : await freePort();
-  const child = spawn(process.execPath, tsNodeArgs(path.join(root, 'apps', service, 'src/main.ts')), {
+  const child = spawn(process.execPath, [...nodeArgs, ...tsNodeArgs(path.join(root, 'apps', service, 'src/main.ts'))], {
     cwd: root,
     env: {
       PATH: process.env['PATH'] ?? '',
