@@ -12,12 +12,16 @@
 // how fast the service works through it (its processed-event claims, polled in its database)
 // and every data.notification.requested.v1 it publishes: how many, and the match latency from
 // notifiedAt (stamped in the change's transaction, just before it commits) to the record's
-// Kafka timestamp (when the outbox relay produced it).
+// Kafka timestamp (when the outbox relay produced it). Each phase also reports the CPU time per
+// observation of the service process and of its PostgreSQL backends (../ngsi-ld/cpu-meter.ts).
+// BENCH_CPU_PROF=<dir> and BENCH_<NAME>=value: see ../ngsi-ld/bench-service.ts.
 import { createEvent, type EventOf, provisionedTopics } from '@urbis/contracts';
 import { createKafka, EventPublisher } from '@urbis/messaging';
 import { applyMigrations, buildDevKafka, createTestDatabase, startDevIdp, startDevKafka, startServiceProcess, TEST_REALM_FILE } from '@urbis/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { benchServiceEnv, cpuProfileArgs } from '../ngsi-ld/bench-service';
+import { CpuMeter, type CpuReading, machineLoad, perOperation } from '../ngsi-ld/cpu-meter';
 
 const OBSERVATIONS = Number(process.argv[2] ?? 10_000);
 const SUBSCRIPTIONS = Number(process.argv[3] ?? 1000);
@@ -75,23 +79,36 @@ interface Phase {
   latencies: number[];
   /** From the last observation processed to the last notification on Kafka. */
   tailMs: number;
+  /** From the first observation published to the last notification, idle tail left out. */
+  cpu: CpuReading;
 }
 
 async function main(): Promise<void> {
   const database = await createTestDatabase('bench_subscriptions');
   await buildDevKafka();
   const [kafka, idp] = await Promise.all([startDevKafka({ topics: provisionedTopics(), brokers: 1 }), startDevIdp({ realmFile: TEST_REALM_FILE }), applyMigrations('data', database.url)]);
-  const service = await startServiceProcess('data', {
-    HOST: '127.0.0.1',
-    DATABASE_URL: database.url,
-    KAFKA_BROKERS: kafka.bootstrapServers.join(','),
-    OIDC_ISSUER_URL: idp.issuer,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-  });
+  const service = await startServiceProcess(
+    'data',
+    {
+      HOST: '127.0.0.1',
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: kafka.bootstrapServers.join(','),
+      OIDC_ISSUER_URL: idp.issuer,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      ...benchServiceEnv(),
+    },
+    60_000,
+    cpuProfileArgs(),
+  );
   const token = await idp.passwordToken('test-app', 'test-app-secret', 'otto', 'otto-pw');
   const db = new Client({ connectionString: database.url });
   await db.connect();
+  const meterDb = new Client({ connectionString: database.url });
+  await meterDb.connect();
+  // The bench's own polling backend is not the service's.
+  const benchPid = Number((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid);
+  const meter = new CpuMeter(service.child.pid as number, meterDb, async () => [benchPid]);
   const publisher = new EventPublisher({ kafka: createKafka({ clientId: 'subscriptions-bench', brokers: kafka.bootstrapServers, logLevel: 'nothing' }) });
   await publisher.connect();
 
@@ -114,6 +131,7 @@ async function main(): Promise<void> {
     const before = await processed();
     const seenBefore = seen.length;
     const events = Array.from({ length: OBSERVATIONS }, (_, i) => observation(tenant, i, round));
+    await meter.start();
     const started = Date.now();
     for (let i = 0; i < events.length; i += PUBLISH_CHUNK) {
       await publisher.publish('devices.observation.decoded.v1', events.slice(i, i + PUBLISH_CHUNK), { key: (event) => `${tenant}/${event.payload.entity.id}` });
@@ -131,6 +149,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // Notifications still in the outbox are lag: wait until nothing new arrives for 2 s.
+    const cpu = await meter.stop();
     let last = seen.length;
     let quietSince = Date.now();
     while (Date.now() - quietSince < 2000) {
@@ -149,6 +168,7 @@ async function main(): Promise<void> {
       entitiesNotified: mine.reduce((sum, notification) => sum + notification.entities, 0),
       latencies: mine.map((notification) => notification.kafkaAt - notification.notifiedAt).sort((a, b) => a - b),
       tailMs: mine.length > 0 ? Math.max(0, Math.max(...mine.map((notification) => notification.kafkaAt)) - done) : 0,
+      cpu,
     };
   };
 
@@ -176,10 +196,10 @@ async function main(): Promise<void> {
     const median = (phases: Phase[]) => [...phases].sort((a, b) => a.observationsPerSecond - b.observationsPerSecond)[Math.floor(phases.length / 2)] as Phase;
 
     const row = (label: string, phase: Phase) =>
-      `| ${label} | ${phase.observationsPerSecond.toFixed(0)} observations/s (${OBSERVATIONS} in ${phase.seconds.toFixed(1)} s) | ${phase.notifications} (${(phase.notifications / phase.seconds).toFixed(0)}/s, ${phase.entitiesNotified} entities) | ${phase.latencies.length ? `p50 ${ms(percentile(phase.latencies, 50))}, p95 ${ms(percentile(phase.latencies, 95))}, max ${ms(phase.latencies[phase.latencies.length - 1] as number)}` : '—'} | ${ms(phase.tailMs)} |`;
+      `| ${label} | ${phase.observationsPerSecond.toFixed(0)} observations/s (${OBSERVATIONS} in ${phase.seconds.toFixed(1)} s) | ${phase.notifications} (${(phase.notifications / phase.seconds).toFixed(0)}/s, ${phase.entitiesNotified} entities) | ${phase.latencies.length ? `p50 ${ms(percentile(phase.latencies, 50))}, p95 ${ms(percentile(phase.latencies, 95))}, max ${ms(phase.latencies[phase.latencies.length - 1] as number)}` : '—'} | ${ms(phase.tailMs)} | ${perOperation(phase.cpu, OBSERVATIONS, 'observation')} | ${machineLoad(phase.cpu)} |`;
     console.log(`\nNGSI-LD subscriptions, ${OBSERVATIONS} observations per phase over ${TYPES.length * ENTITIES_PER_TYPE} entities per tenant, ${ROUNDS} rounds (${new Date().toISOString()}):\n`);
-    console.log('| phase | ingest (backlog on Kafka → committed) | notifications requested | match latency (notifiedAt → on Kafka) | last notification after last observation |');
-    console.log('|---|---|---|---|---|');
+    console.log('| phase | ingest (backlog on Kafka → committed) | notifications requested | match latency (notifiedAt → on Kafka) | last notification after last observation | CPU per observation | machine |');
+    console.log('|---|---|---|---|---|---|---|');
     for (let round = 0; round < ROUNDS; round++) {
       console.log(row(`round ${round + 1}, reference: tenant beta, no subscriptions`, references[round] as Phase));
       console.log(row(`round ${round + 1}, tenant alpha, ${SUBSCRIPTIONS} subscriptions`, matched[round] as Phase));
@@ -190,6 +210,7 @@ async function main(): Promise<void> {
     await consumer.disconnect().catch(() => undefined);
     await publisher.disconnect().catch(() => undefined);
     await db.end();
+    await meterDb.end();
     await service.stop();
     await Promise.all([kafka.stop(), idp.stop()]);
     await database.drop();
