@@ -32,7 +32,7 @@ export const configSchema = serviceConfigSchema(
     DELIVERY_RETENTION_HOURS: integer(1, 24 * 365).default(7 * 24),
     CIRCUIT_FAILURE_THRESHOLD: integer(1, 1000).default(5),
     CIRCUIT_COOLDOWN_MS: integer(1, 3_600_000).default(30_000),
-    CIRCUIT_COOLDOWN_MAX_MS: integer(1, 24 * 3_600_000).default(600_000),
+    CIRCUIT_COOLDOWN_MAX_MS: integer(1, 24 * 3_600_000).default(120_000),
     WEBHOOK_SECRET_OVERLAP_SECONDS: integer(0, 30 * 24 * 3600).default(24 * 3600),
     JSONATA_TIMEOUT_MS: integer(1, 10_000).default(100),
     JSONATA_MAX_DEPTH: integer(10, 10_000).default(200),

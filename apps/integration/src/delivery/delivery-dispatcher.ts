@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createEvent } from '@urbis/contracts';
-import { messageKeyOf, OutboxRelay } from '@urbis/messaging';
+import { messageKeyOf, type OutboxItem, OutboxRelay } from '@urbis/messaging';
 import type { Logger } from '@urbis/observability';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@urbis/runtime';
-import type { OutboxItem } from '../common/batch-outbox';
 import type { IntegrationConfig } from '../config';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliverySender } from './delivery-sender';
@@ -231,7 +230,13 @@ export class DeliveryDispatcher {
     const error = decision.deadLetter ? decision.reason : result.error;
     const retryAt = decision.deadLetter ? undefined : decision.retryAt;
     const openUntil = change.circuitState === 'open' ? change.openUntil : undefined;
-    const next = new Date(Math.max(now.getTime(), retryAt?.getTime() ?? 0, openUntil?.getTime() ?? 0));
+    // While the circuit is open its probes decide when the endpoint is tried again: the head's
+    // own backoff (minutes after many attempts) would otherwise keep a recovered receiver waiting.
+    // A receiver's Retry-After is honoured either way.
+    const asked = result.retryAfterMs !== undefined ? (retryAt?.getTime() ?? 0) : 0;
+    const next = new Date(
+      openUntil ? Math.max(openUntil.getTime(), asked) : Math.max(now.getTime(), retryAt?.getTime() ?? 0),
+    );
     // A dead letter does not hold up the queue unless the endpoint itself looks broken.
     const keepGoing = decision.deadLetter && openUntil === undefined && !this.stopping;
     await this.deliveries.transaction(async (tx) => {

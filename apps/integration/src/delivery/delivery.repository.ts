@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { SqlExecutor } from '@urbis/messaging';
-import { type OutboxItem, enqueueEvents } from '../common/batch-outbox';
+import { enqueueEvents, type OutboxItem, type SqlExecutor } from '@urbis/messaging';
 import {
   type Delivery,
   type DeliveryAttempt,
