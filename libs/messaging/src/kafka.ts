@@ -1,4 +1,6 @@
 import { Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
+// Every client of this lib encodes through kafkajs's Encoder, patched there to allocate less.
+import './kafkajs-encoder';
 import { errorsOnlyLogger, MessagingLogger } from './logger';
 
 export type KafkaLogLevelName = 'nothing' | 'error' | 'warn' | 'info' | 'debug';

@@ -25,7 +25,10 @@ describe('KeyHashPartitioner', () => {
       'städtisch/straßenlaterne-ü',
       '東京/センサー',
       '🚦/crossing-9',
-      ...Array.from({ length: 2000 }, (_, i) => `tenant-${i % 7}/device-${i}-${randomBytes(i % 13).toString('hex')}`),
+      ...Array.from(
+        { length: 2000 },
+        (_, i) => `tenant-${i % 7}/device-${i}-${randomBytes(i % 13).toString('hex')}`,
+      ),
       ...Array.from({ length: 500 }, (_, i) => randomBytes(i % 40)),
       ...Array.from({ length: 500 }, () => randomBytes(24).toString('latin1')),
     ];
@@ -54,7 +57,9 @@ describe('KeyHashPartitioner', () => {
   it("keeps a message's own partition and spreads keyless messages over partitions with a leader", () => {
     const partition = KeyHashPartitioner();
     const partitionMetadata = metadata(4).map((p) => (p.partitionId === 2 ? { ...p, leader: -1 } : p));
-    expect(partition({ topic: 't', partitionMetadata, message: { key: 'k', value: 'v', partition: 3 } })).toBe(3);
+    expect(
+      partition({ topic: 't', partitionMetadata, message: { key: 'k', value: 'v', partition: 3 } }),
+    ).toBe(3);
     const chosen = new Set(
       Array.from({ length: 30 }, () => partition({ topic: 't', partitionMetadata, message: { value: 'v' } })),
     );

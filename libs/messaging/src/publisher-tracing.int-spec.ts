@@ -32,7 +32,12 @@ describe('EventPublisher tracing (real kafkajs instrumentation, dev broker)', ()
   let publisher: EventPublisher;
 
   beforeAll(async () => {
-    broker = await startDevKafka({ topics: [TOPIC], brokers: 1, partitions: 1, groupInitialRebalanceDelayMs: 100 });
+    broker = await startDevKafka({
+      topics: [TOPIC],
+      brokers: 1,
+      partitions: 1,
+      groupInitialRebalanceDelayMs: 100,
+    });
     publisher = new EventPublisher({ kafka: testKafka(broker.bootstrapServers) });
     await publisher.connect();
   });
@@ -53,7 +58,11 @@ describe('EventPublisher tracing (real kafkajs instrumentation, dev broker)', ()
         {
           topic: TOPIC,
           key: 'demo/with-own-trace',
-          event: encodeEvent(TOPIC, { tenant: 'demo', source: 'connectivity', payload: uplink('with-own-trace') }),
+          event: encodeEvent(TOPIC, {
+            tenant: 'demo',
+            source: 'connectivity',
+            payload: uplink('with-own-trace'),
+          }),
           headers: readingHeaders,
         },
         {
@@ -73,7 +82,10 @@ describe('EventPublisher tracing (real kafkajs instrumentation, dev broker)', ()
     expect(sends).toHaveLength(1);
     const [send] = sends;
     expect(send?.instrumentationScope.name).toBe('@urbis/messaging');
-    expect(send?.attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.batch.message_count': 2 });
+    expect(send?.attributes).toMatchObject({
+      'messaging.system': 'kafka',
+      'messaging.batch.message_count': 2,
+    });
     expect(send?.parentSpanContext?.spanId).toBe(caller.spanContext().spanId);
     expect(send?.spanContext().traceId).toBe(caller.spanContext().traceId);
 

@@ -1,5 +1,5 @@
 import { type Context, context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import { isWrapped } from '@opentelemetry/instrumentation';
 import { createEvent, EventOf, TopicName, TOPICS, eventSchemaOf } from '@urbis/contracts';
 import { Kafka, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
 import { describeIssues } from './decode';
@@ -111,8 +111,10 @@ export interface EventPublisherOptions {
  *
  * Tracing: one `send` span per produce request. Each message carries the trace context it was
  * given in its headers (a reading's own trace, a row's enqueue-time trace), else that of the send
- * span; the kafkajs instrumentation is kept out of the call, because it would start a span per
- * message and overwrite every message's `traceparent` with it.
+ * span. The request goes through kafkajs's own `sendBatch`, not the kafkajs instrumentation's
+ * wrapper around it, which would start a span and record a metric point per message, and overwrite
+ * every message's `traceparent` with its span. (The instrumentation's per-request duration metric
+ * stays: it listens to the producer's request events.)
  */
 export class EventPublisher {
   private readonly producer: Producer;
@@ -177,13 +179,16 @@ export class EventPublisher {
     const sendContext = trace.setSpan(context.active(), span);
     try {
       const topicMessages = toTopicMessages(outgoing, sendContext);
-      const metadata = await context.with(suppressTracing(sendContext), () =>
-        this.producer.sendBatch({ topicMessages, acks: -1 }),
-      );
+      const sendBatch: unknown = this.producer.sendBatch;
+      const unwrapped = (isWrapped(sendBatch) ? sendBatch.__original : sendBatch) as Producer['sendBatch'];
+      const metadata = await unwrapped.call(this.producer, { topicMessages, acks: -1 });
       this.logger.debug('published events', { count: outgoing.length });
       return metadata;
     } catch (error) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: error instanceof Error ? error.message : String(error),
+      });
       throw error;
     } finally {
       span.end();
