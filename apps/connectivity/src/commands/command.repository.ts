@@ -54,6 +54,15 @@ export class CommandRepository {
     });
   }
 
+  /** Devices with commands still waiting for delivery. */
+  async devicesWithPending(): Promise<{ tenant: string; deviceId: string }[]> {
+    return this.prisma.deviceCommand.findMany({
+      where: { status: 'pending', expiresAt: { gt: new Date() } },
+      distinct: ['tenant', 'deviceId'],
+      select: { tenant: true, deviceId: true },
+    });
+  }
+
   /** The command was written to the device's live session: delivered, once. */
   async delivered(tenant: string, deviceId: string, commandId: string, replica: string): Promise<boolean> {
     const settled = await this.settle(

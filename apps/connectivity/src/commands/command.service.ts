@@ -30,6 +30,7 @@ export class CommandService implements OnModuleInit {
   private readonly consumer: EventConsumer;
   private listener: PgClient | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
   private running = false;
 
   constructor(
@@ -70,15 +71,7 @@ export class CommandService implements OnModuleInit {
   }
 
   async start(): Promise<void> {
-    const listener = new PgClient({ connectionString: this.config.database.url });
-    await listener.connect();
-    listener.on('notification', (notification: Notification) => this.onNotification(notification));
-    listener.on('error', (error) => {
-      this.logger.error({ err: error }, 'command notification connection lost');
-      this.listener = undefined;
-    });
-    await listener.query(`LISTEN ${COMMANDS_CHANNEL}`);
-    this.listener = listener;
+    await this.listen();
     await this.consumer.start();
     this.expiryTimer = setInterval(() => this.background(this.expire()), 1000);
     this.running = true;
@@ -87,9 +80,52 @@ export class CommandService implements OnModuleInit {
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.expiryTimer);
+    clearTimeout(this.reconnectTimer);
     await this.consumer.stop();
     await this.listener?.end().catch(() => undefined);
     this.listener = undefined;
+  }
+
+  private async listen(): Promise<void> {
+    const listener = new PgClient({ connectionString: this.config.database.url });
+    listener.on('error', (error) => {
+      if (this.listener !== listener) return;
+      this.logger.error({ err: error }, 'command notification connection lost');
+      this.listener = undefined;
+      void listener.end().catch(() => undefined);
+      this.reconnect(1_000);
+    });
+    try {
+      await listener.connect();
+      await listener.query(`LISTEN ${COMMANDS_CHANNEL}`);
+    } catch (error) {
+      await listener.end().catch(() => undefined);
+      throw error;
+    }
+    listener.on('notification', (notification: Notification) => this.onNotification(notification));
+    this.listener = listener;
+  }
+
+  /**
+   * Listens again after the database connection was lost (a restart, a failover), then delivers
+   * what was stored meanwhile for this replica's sessions: those NOTIFYs went to no one.
+   */
+  private reconnect(delayMs: number): void {
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      if (!this.running) return;
+      this.listen()
+        .then(async () => {
+          this.logger.info('command notifications listened to again');
+          for (const identity of await this.commands.devicesWithPending()) {
+            if (this.mqtt.hasCommandSubscriber(identity)) this.deliverPending(identity);
+          }
+        })
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'command notifications: database not reachable yet');
+          if (!this.listener) this.reconnect(Math.min(delayMs * 2, 15_000));
+        });
+    }, delayMs);
   }
 
   private onNotification(notification: Notification): void {

@@ -143,6 +143,30 @@ describe('command delivery', () => {
     await outcomes.waitFor((e) => e.payload.commandId === requested.payload.commandId && e.payload.outcome === 'delivered');
   });
 
+  it('listens again once its database connection is cut, and delivers what was stored meanwhile', async () => {
+    const device = await devices.register('alpha');
+    const session = await commandedDevice((replicas[0] as TestService).mqttUrl, device);
+    // what a database restart does to both replicas' LISTEN sessions
+    const admin = new Client({ connectionString: infra.database.url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ cut: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN%'`,
+      );
+      expect(rows.filter((row) => row.cut)).toHaveLength(2);
+    } finally {
+      await admin.end();
+    }
+    // stored (and NOTIFYed) while no replica listens
+    const requested = await request(device, 'dim');
+    await eventually(() => session.received.some((found) => found.body.commandId === requested.payload.commandId), { timeoutMs: 20_000 });
+    for (const replica of replicas) {
+      await eventually(async () => (await fetch(`${replica.url}/health/ready`)).status === 200, { timeoutMs: 20_000, what: 'ready again' });
+    }
+    await session.client.endAsync();
+  });
+
   it('closes a session that answers a command it does not have', async () => {
     const device = await devices.register('alpha');
     const { client } = await commandedDevice((replicas[0] as TestService).mqttUrl, device, false);
