@@ -22,7 +22,7 @@ import {
 } from '@urbis/testing';
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -64,6 +64,10 @@ interface Result {
   cpuCores: number;
   /** Broker CPU per acknowledged message (µs): load-independent, unlike messages/s on a shared machine. */
   cpuUsPerMessage: number;
+  /** The same per thread group of the broker process (event loop, GC helpers, ...). */
+  threadUsPerMessage: Record<string, number>;
+  /** Connectivity's Kafka produce requests during the load (kafkajs instrumentation's request durations). */
+  produce?: { requests: number; averageMs: number; uplinksPerRequest: number };
   /** Share of both cores busy during the load (service, broker, load generator, everything else). */
   machineBusy: number;
   /** CPU (cores) of the load generator and the dev broker during the load. */
@@ -78,6 +82,38 @@ const cpuSeconds = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks of 10 ms
 };
+/** CPU seconds of a process's threads by thread name (`node` is the event loop; V8's GC helpers, libuv's pool...). */
+const threadCpuSeconds = (pid: number): Map<string, number> => {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'event loop' : (/\((.*)\)/.exec(stat)?.[1] ?? '?').replace(/[\d-]+$/, '');
+      const fields = stat.split(') ')[1]?.split(' ') ?? [];
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+      // utime and stime apart: system time is the kernel's work for the socket calls
+      byName.set(`${name} (system)`, (byName.get(`${name} (system)`) ?? 0) + Number(fields[12]) / 100);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
+};
+/** Produce requests so far (count, seconds spent) and uplinks accepted, summed over the services' /metrics. */
+async function produceRequests(urls: string[]): Promise<{ count: number; seconds: number; uplinks: number }> {
+  const total = { count: 0, seconds: 0, uplinks: 0 };
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (line.startsWith('connectivity_uplinks_accepted_total{')) total.uplinks += value;
+      if (!line.includes('messaging_operation_name="Produce"')) continue;
+      if (line.startsWith('messaging_client_operation_duration_count{')) total.count += value;
+      if (line.startsWith('messaging_client_operation_duration_sum{')) total.seconds += value;
+    }
+  }
+  return total;
+}
 /** Busy and total jiffies of the whole machine (all processes, other engineers' included). */
 const machineCpu = (): { busy: number; total: number } => {
   const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
@@ -188,6 +224,7 @@ async function measure(
   devices: WorkerDevice[],
   kafkaCount?: () => Promise<number>,
   profile = false,
+  serviceUrls: string[] = [],
 ): Promise<Result> {
   const generator = new LoadGenerator(WORKERS);
   try {
@@ -205,17 +242,26 @@ async function measure(
     const sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, rss())), 500);
     const kafkaBefore = await kafkaCount?.();
     const cpuBefore = cpu();
+    const threadsBefore = pids.map(threadCpuSeconds);
     const machineBefore = machineCpu();
     const others = { generator: generator.pids, 'dev-kafka': devKafkaPids() };
     const othersBefore = Object.fromEntries(
       Object.entries(others).map(([name, pids]) => [name, pids.reduce((sum, p) => sum + cpuSeconds(p), 0)]),
     );
+    const produceBefore = await produceRequests(serviceUrls);
     const started = Date.now();
     if (profile) pids.forEach((pid) => process.kill(pid, 'SIGUSR2'));
     const load = await generator.publish(SECONDS);
     if (profile) pids.forEach((pid) => process.kill(pid, 'SIGUSR2'));
     const elapsed = (Date.now() - started) / 1000;
     const cpuUsed = cpu() - cpuBefore;
+    const threadUsPerMessage: Record<string, number> = {};
+    pids.forEach((pid, i) => {
+      for (const [name, seconds] of threadCpuSeconds(pid)) {
+        const used = seconds - (threadsBefore[i]?.get(name) ?? 0);
+        threadUsPerMessage[name] = (threadUsPerMessage[name] ?? 0) + (used * 1e6) / Math.max(1, load.acked);
+      }
+    });
     const cpuCores = cpuUsed / elapsed;
     const machineAfter = machineCpu();
     const machineBusy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
@@ -226,6 +272,7 @@ async function measure(
       ]),
     );
     clearInterval(sampler);
+    const produceAfter = await produceRequests(serviceUrls);
     await sleep(1500); // the last acknowledged uplinks are on the topic before it is counted
     const inKafka = kafkaBefore === undefined || !kafkaCount ? undefined : (await kafkaCount()) - kafkaBefore;
     await generator.close();
@@ -246,6 +293,14 @@ async function measure(
       kbPerConnection: ((rssConnectedMb - rssIdleMb) * 1024) / Math.max(1, connected.connected),
       cpuCores,
       cpuUsPerMessage: (cpuUsed * 1e6) / Math.max(1, load.acked),
+      threadUsPerMessage,
+      ...(serviceUrls.length > 0 && {
+        produce: {
+          requests: produceAfter.count - produceBefore.count,
+          averageMs: (1000 * (produceAfter.seconds - produceBefore.seconds)) / Math.max(1, produceAfter.count - produceBefore.count),
+          uplinksPerRequest: (produceAfter.uplinks - produceBefore.uplinks) / Math.max(1, produceAfter.count - produceBefore.count),
+        },
+      }),
       machineBusy,
       otherCores,
     };
@@ -319,13 +374,25 @@ async function benchConnectivity(devices: WorkerDevice[], token: string): Promis
       });
     }
     const ports: number[] = [];
+    // e.g. BENCH_SERVICE_ENV='UPLINK_LINGER_MS=5;NODE_OPTIONS=--max-semi-space-size=64'
+    const extraEnv: Record<string, string> = Object.fromEntries(
+      (process.env['BENCH_SERVICE_ENV'] ?? '')
+        .split(';')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    const nodeOptions = [
+      PROFILE_DIR && `--require ${path.join(findRepoRoot(), 'tools/bench/connectivity/cpu-profile.cjs')}`,
+      extraEnv['NODE_OPTIONS'],
+    ]
+      .filter(Boolean)
+      .join(' ');
     for (let replica = 1; replica <= REPLICAS; replica++) {
       const mqttPort = await freePort();
       ports.push(mqttPort);
       services.push(
         await startServiceProcess('connectivity', {
           ...(PROFILE_DIR && {
-            NODE_OPTIONS: `--require ${path.join(findRepoRoot(), 'tools/bench/connectivity/cpu-profile.cjs')}`,
             CPU_PROFILE_DIR: PROFILE_DIR,
             BENCH_HEAP_PROFILE: process.env['BENCH_HEAP_PROFILE'] ?? '',
           }),
@@ -344,13 +411,8 @@ async function benchConnectivity(devices: WorkerDevice[], token: string): Promis
           LIMIT_CONNECTS_PER_ADDRESS_PER_MINUTE: '10000000',
           // Replicas join the shared commands group faster (the dev broker waits a session timeout).
           CONSUMER_SESSION_TIMEOUT_MS: '6000',
-          // e.g. BENCH_SERVICE_ENV='UPLINK_LINGER_MS=5;NODE_OPTIONS=--max-semi-space-size=64'
-          ...Object.fromEntries(
-            (process.env['BENCH_SERVICE_ENV'] ?? '')
-              .split(';')
-              .filter(Boolean)
-              .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-          ),
+          ...extraEnv,
+          ...(nodeOptions && { NODE_OPTIONS: nodeOptions }),
         }),
       );
     }
@@ -387,6 +449,7 @@ async function benchConnectivity(devices: WorkerDevice[], token: string): Promis
           devices.slice(0, count),
           kafkaCount,
           Boolean(PROFILE_DIR),
+          services.map((service) => service.url),
         ),
       );
       console.error(JSON.stringify(results[results.length - 1]));
@@ -446,14 +509,14 @@ async function main(): Promise<void> {
     ...(ONLY !== 'connectivity' ? await benchMosquitto(devices) : []),
   ];
   console.log(
-    '| target | connections | connect (s) | acked msg/s | in Kafka | p50 (ms) | p99 (ms) | closed | RSS idle → connected → peak (MB) | KB/connection | broker CPU (cores) | broker CPU/msg (µs) | load generator, dev Kafka CPU | machine busy |',
+    '| target | connections | connect (s) | acked msg/s | in Kafka | p50 (ms) | p99 (ms) | closed | RSS idle → connected → peak (MB) | KB/connection | broker CPU (cores) | broker CPU/msg, µs (event loop + other threads; of which kernel) | load generator, dev Kafka CPU | Kafka produce requests: ms, uplinks each | machine busy |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(
       `| ${r.target} | ${r.connections.toLocaleString('en-US')} | ${r.connectSeconds.toFixed(1)} | ${Math.round(r.perSecond).toLocaleString('en-US')} | ` +
         `${r.inKafka === undefined ? '—' : r.inKafka.toLocaleString('en-US')} | ${r.p50ms.toFixed(1)} | ${r.p99ms.toFixed(1)} | ${r.closedUnderLoad + r.refused} | ` +
-        `${r.rssIdleMb.toFixed(0)} → ${r.rssConnectedMb.toFixed(0)} → ${r.rssPeakMb.toFixed(0)} | ${r.kbPerConnection.toFixed(1)} | ${r.cpuCores.toFixed(2)} | ${r.cpuUsPerMessage.toFixed(0)} | ${(r.otherCores['generator'] ?? 0).toFixed(2)}, ${r.target.startsWith('connectivity') ? (r.otherCores['dev-kafka'] ?? 0).toFixed(2) : '—'} | ${(100 * r.machineBusy).toFixed(0)}% |`,
+        `${r.rssIdleMb.toFixed(0)} → ${r.rssConnectedMb.toFixed(0)} → ${r.rssPeakMb.toFixed(0)} | ${r.kbPerConnection.toFixed(1)} | ${r.cpuCores.toFixed(2)} | ${r.cpuUsPerMessage.toFixed(0)} (${(r.threadUsPerMessage['event loop'] ?? 0).toFixed(0)} + ${(r.cpuUsPerMessage - (r.threadUsPerMessage['event loop'] ?? 0)).toFixed(0)}; kernel ${Object.entries(r.threadUsPerMessage).filter(([name]) => name.endsWith('(system)')).reduce((sum, [, us]) => sum + us, 0).toFixed(0)}) | ${(r.otherCores['generator'] ?? 0).toFixed(2)}, ${r.target.startsWith('connectivity') ? (r.otherCores['dev-kafka'] ?? 0).toFixed(2) : '—'} | ${r.produce ? `${r.produce.averageMs.toFixed(1)}, ${r.produce.uplinksPerRequest.toFixed(0)}` : '—'} | ${(100 * r.machineBusy).toFixed(0)}% |`,
     );
   }
 }

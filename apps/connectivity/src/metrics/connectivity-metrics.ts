@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type Counter, type Histogram, metrics, ValueType } from '@opentelemetry/api';
+import { type Attributes, type Counter, type Histogram, metrics, type ObservableResult, ValueType } from '@opentelemetry/api';
 
 export type Transport = 'mqtt' | 'http' | 'lorawan';
 
@@ -27,21 +27,40 @@ export type RejectionReason =
   | 'connect-rate'
   | 'address-blocked';
 
+/** One attributes object per transport, made once: a recording hashes it, it need not be built too. */
+const TRANSPORT: Record<Transport, Attributes> = {
+  mqtt: { transport: 'mqtt' },
+  http: { transport: 'http' },
+  lorawan: { transport: 'lorawan' },
+};
+
+/** Counts per transport, read by an observable counter when metrics are collected. */
+class TransportCounts {
+  private readonly counts: Record<Transport, number> = { mqtt: 0, http: 0, lorawan: 0 };
+
+  add(transport: Transport): void {
+    this.counts[transport] += 1;
+  }
+
+  /** Only transports counted so far: like a counter, it appears after its first increment. */
+  report(result: ObservableResult): void {
+    for (const transport of Object.keys(this.counts) as Transport[]) {
+      if (this.counts[transport] > 0) result.observe(this.counts[transport], TRANSPORT[transport]);
+    }
+  }
+}
+
 /**
  * The service's own metrics, through the OpenTelemetry metrics API (exported at /metrics by
  * @urbis/observability). Names follow OTel conventions; Prometheus shows dots as underscores.
+ * Accepted messages are counted in plain numbers and observed at collection (the SDK hashes a
+ * recording's attributes on every call, which per uplink cost more than the count itself).
  */
 @Injectable()
 export class ConnectivityMetrics {
   private readonly meter = metrics.getMeter('urbis-connectivity');
-  private readonly uplinks: Counter = this.meter.createCounter('connectivity.uplinks.accepted', {
-    description: 'Uplinks accepted into Kafka',
-    valueType: ValueType.INT,
-  });
-  private readonly twinReports: Counter = this.meter.createCounter('connectivity.twin.reports.accepted', {
-    description: 'Twin reports accepted into Kafka',
-    valueType: ValueType.INT,
-  });
+  private readonly uplinks = new TransportCounts();
+  private readonly twinReports = new TransportCounts();
   private readonly rejections: Counter = this.meter.createCounter('connectivity.rejections', {
     description: 'Connections, messages and requests refused, by transport and reason',
     valueType: ValueType.INT,
@@ -54,6 +73,18 @@ export class ConnectivityMetrics {
 
   constructor() {
     this.meter
+      .createObservableCounter('connectivity.uplinks.accepted', {
+        description: 'Uplinks accepted into Kafka',
+        valueType: ValueType.INT,
+      })
+      .addCallback((result) => this.uplinks.report(result));
+    this.meter
+      .createObservableCounter('connectivity.twin.reports.accepted', {
+        description: 'Twin reports accepted into Kafka',
+        valueType: ValueType.INT,
+      })
+      .addCallback((result) => this.twinReports.report(result));
+    this.meter
       .createObservableGauge('connectivity.mqtt.sessions', {
         description: 'MQTT sessions currently connected to this replica',
         valueType: ValueType.INT,
@@ -65,12 +96,12 @@ export class ConnectivityMetrics {
   sessions: () => number = () => 0;
 
   uplinkAccepted(transport: Transport, latencyMs: number): void {
-    this.uplinks.add(1, { transport });
-    this.publishLatency.record(latencyMs, { transport });
+    this.uplinks.add(transport);
+    this.publishLatency.record(latencyMs, TRANSPORT[transport]);
   }
 
   twinReportAccepted(transport: Transport): void {
-    this.twinReports.add(1, { transport });
+    this.twinReports.add(transport);
   }
 
   rejected(transport: Transport, reason: RejectionReason): void {

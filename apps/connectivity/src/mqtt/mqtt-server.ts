@@ -21,6 +21,8 @@ import {
   classifyPublication,
   commandTopic,
   type DeviceIdentity,
+  type DevicePublication,
+  devicePrefix,
   isCommandDownTopic,
   maySubscribe,
   parseDeviceIdentity,
@@ -34,7 +36,11 @@ export interface MqttSession {
   /** The credential whose token opened the session (its revocation closes it). */
   credentialId: string;
   connectedAt: Date;
+  /** `urbis/<tenant>/devices/<id>/up`, made once: what nearly every publish is checked against. */
+  uplinkTopic: string;
 }
+
+const UPLINK: DevicePublication = { kind: 'uplink' };
 
 /** What the command feature plugs into the server (it depends on the server, not the other way round). */
 export interface CommandHooks {
@@ -260,7 +266,13 @@ export class MqttServer implements OnModuleInit {
       this.logger.warn({ device: username, detail: overQuota.detail }, 'MQTT connection refused: tenant session quota');
       throw connectRefusal(overQuota.reason, 3 as AuthErrorCode);
     }
-    this.sessions.set(client, { identity, device: outcome.device, credentialId: outcome.credentialId, connectedAt: new Date() });
+    this.sessions.set(client, {
+      identity,
+      device: outcome.device,
+      credentialId: outcome.credentialId,
+      connectedAt: new Date(),
+      uplinkTopic: `${devicePrefix(identity)}/up`,
+    });
   }
 
   private refuse(reason: RejectionReason, returnCode: AuthErrorCode): AuthenticateError {
@@ -272,7 +284,7 @@ export class MqttServer implements OnModuleInit {
     const receivedAt = new Date();
     const session = this.sessions.get(client);
     if (!session || this.stopping) throw this.reject('broker-unavailable', packet.topic);
-    const publication = classifyPublication(session.identity, packet.topic);
+    const publication = packet.topic === session.uplinkTopic ? UPLINK : classifyPublication(session.identity, packet.topic);
     if (!publication) throw this.reject('topic-not-allowed', packet.topic);
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (!isAccepting(session.device)) throw this.reject('device-not-active', session.device.state);
@@ -293,14 +305,14 @@ export class MqttServer implements OnModuleInit {
       return;
     }
     const { tenant, deviceId } = session.identity;
-    const message = { deviceId, transport: 'mqtt' as const, receivedAt: receivedAt.toISOString(), mqttTopic: packet.topic };
+    const at = receivedAt.toISOString();
     let accepted: Promise<string>;
     if (publication.kind === 'twin-reported') {
       const report = parseTwinReport(payload);
       if (!report.ok) throw this.reject('invalid-payload', report.reason);
-      accepted = this.uplinks.reportTwin(tenant, { ...message, state: report.state });
+      accepted = this.uplinks.reportTwin(tenant, { deviceId, transport: 'mqtt', receivedAt: at, mqttTopic: packet.topic, state: report.state });
     } else {
-      accepted = this.uplinks.publish(tenant, { ...message, payload: payload.toString('base64') });
+      accepted = this.uplinks.publish(tenant, { deviceId, transport: 'mqtt', receivedAt: at, mqttTopic: packet.topic, payload: payload.toString('base64') });
     }
     try {
       await accepted;

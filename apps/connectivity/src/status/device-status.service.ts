@@ -54,7 +54,15 @@ export class DeviceStatusService implements OnModuleInit {
 
   /** A device was heard (an accepted uplink). */
   seen(tenant: string, deviceId: string, transport: StatusTransport, at: Date = new Date()): void {
-    this.sightings.set(`${tenant}/${deviceId}`, { tenant, deviceId, transport, at });
+    const key = `${tenant}/${deviceId}`;
+    const sighting = this.sightings.get(key);
+    // Still in this interval's map, so not handed to a flush yet: updated in place.
+    if (sighting) {
+      sighting.transport = transport;
+      sighting.at = at;
+    } else {
+      this.sightings.set(key, { tenant, deviceId, transport, at });
+    }
     if (!this.running) this.background(this.flush());
   }
 
