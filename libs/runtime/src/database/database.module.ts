@@ -79,6 +79,10 @@ export async function connectPool(url: string, lifecycle: ServiceLifecycle, logg
   const pool = new Pool({ connectionString: url, max });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
+  // A checked-out client has no pool listener: when the server cuts it (a restart, a failover)
+  // between two queries of a transaction, it would emit an unhandled 'error' and end the process.
+  // Its next query fails by itself, and the pool drops the dead client when it is released.
+  pool.on('connect', (client) => client.on('error', (error) => logger.debug({ err: error }, 'database connection lost')));
   try {
     await pool.query('SELECT 1');
   } catch (error) {
