@@ -58,12 +58,14 @@ export function outboxInsertOf(items: readonly OutboxItem[]): { query: string; v
     topics.push(item.topic);
     keys.push(item.key);
   }
+  // The events as one JSON array, not a jsonb[]: pg would escape every quote of every event to
+  // write an array literal (pg's escapeElement was ~2% of the data service's CPU with notifications).
   return {
     query: `INSERT INTO outbox_event (id, topic, message_key, event, headers)
      SELECT id, topic, message_key, event, $5::jsonb
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY
+       FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), jsonb_array_elements($4::jsonb)) WITH ORDINALITY
             AS row(id, topic, message_key, event, ord)
       ORDER BY ord`,
-    values: [ids, topics, keys, events, JSON.stringify(headers)],
+    values: [ids, topics, keys, `[${events.join(',')}]`, JSON.stringify(headers)],
   };
 }
