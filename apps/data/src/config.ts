@@ -23,9 +23,15 @@ export const configSchema = serviceConfigSchema(
     NGSILD_MAX_LIMIT: integer(1, 10_000).default(1000),
     NGSILD_MAX_BODY_BYTES: integer(1024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
     NGSILD_MAX_BATCH_ENTITIES: integer(1, 100_000).default(1000),
-    NGSILD_WRITE_LANES: integer(1, 64).default(2),
+    // One lane commits the most per transaction where the database shares the service's few cores
+    // (BENCHMARKS.md); more lanes overlap transactions when it has cores of its own.
+    NGSILD_WRITE_LANES: integer(1, 64).default(1),
     NGSILD_WRITE_MAX_BATCH: integer(1, 10_000).default(500),
     OBSERVATIONS_CONSUMER_GROUP: z.string().trim().min(1).default('urbis-data-observations'),
+    OBSERVATIONS_CONCURRENCY: integer(1, 64)
+      .default(2)
+      .describe('Partitions of the observation topic ingested at once (one transaction each; one entity is always on one partition)'),
+    OBSERVATIONS_BATCH: integer(1, 10_000).default(500).describe('Observations per ingest transaction at most'),
     NGSILD_TEMPORAL_MAX_INSTANCES: integer(1, 100_000).default(1000).describe('Instances (or periods) per attribute in one temporal response; more is 206 with Content-Range'),
     NGSILD_TEMPORAL_MAX_LAST_N: integer(1, 1_000_000).default(100_000).describe('The largest lastN accepted'),
     NGSILD_TEMPORAL_MAX_RESPONSE_INSTANCES: integer(1, 10_000_000).default(200_000).describe('Instances in one temporal response; the per-attribute maximum shrinks to fit'),
@@ -58,7 +64,7 @@ export const configSchema = serviceConfigSchema(
       maxBytes: env.NGSILD_CONTEXT_MAX_BYTES,
     },
     writes: { lanes: env.NGSILD_WRITE_LANES, maxBatch: env.NGSILD_WRITE_MAX_BATCH },
-    observations: { consumerGroup: env.OBSERVATIONS_CONSUMER_GROUP },
+    observations: { consumerGroup: env.OBSERVATIONS_CONSUMER_GROUP, concurrency: env.OBSERVATIONS_CONCURRENCY, batch: env.OBSERVATIONS_BATCH },
     temporal: { maxInstances: env.NGSILD_TEMPORAL_MAX_INSTANCES, maxLastN: env.NGSILD_TEMPORAL_MAX_LAST_N, maxResponseInstances: env.NGSILD_TEMPORAL_MAX_RESPONSE_INSTANCES },
     history: { monthsAhead: env.NGSILD_HISTORY_MONTHS_AHEAD, maintenanceIntervalMs: env.NGSILD_HISTORY_MAINTENANCE_INTERVAL_MS },
     subscriptions: {

@@ -38,6 +38,9 @@ export class ObservationIngest implements OnModuleInit {
     this.consumer = new EventConsumer({
       kafka,
       groupId: config.observations.consumerGroup,
+      // While one partition's transaction waits on the database, another's is prepared.
+      partitionsConsumedConcurrently: config.observations.concurrency,
+      maxEventsPerCall: config.observations.batch,
       logger: messagingLogger(logger),
       subscriptions: { 'devices.observation.decoded.v1': (events) => this.handle(events) },
     });

@@ -55,7 +55,7 @@ function compare(term: QComparison, entity: StoredEntity): boolean {
     );
   }
   const ordering = operator !== '==';
-  return candidates(target, entity, ordering).some(({ value, accepts }) =>
+  return someCandidate(target, entity, ordering, (value, accepts) =>
     satisfies(operand, operator, accepts, (query) => order(value, query)),
   );
 }
@@ -63,9 +63,7 @@ function compare(term: QComparison, entity: StoredEntity): boolean {
 function pattern(term: QPatternMatch, entity: StoredEntity): boolean {
   const target = term.target as AttributeTarget;
   const regex = new RegExp(term.pattern, term.ignoreCase ? 'i' : '');
-  const matched = candidates(target, entity, true).some(
-    ({ value }) => typeof value === 'string' && regex.test(value),
-  );
+  const matched = someCandidate(target, entity, true, (value) => typeof value === 'string' && regex.test(value));
   return term.negated ? exists(target, entity) && !matched : matched;
 }
 
@@ -86,8 +84,7 @@ function satisfies(
     const high = order(operand.to);
     return low !== undefined && high !== undefined && low >= 0 && high <= 0;
   }
-  const values = operand.kind === 'value' ? [operand.value] : operand.values;
-  return values.some((value) => {
+  const holds = (value: QValue): boolean => {
     if (!accepts(value)) return false;
     const c = order(value);
     if (c === undefined) return false;
@@ -103,7 +100,8 @@ function satisfies(
       case '<=':
         return c <= 0;
     }
-  });
+  };
+  return operand.kind === 'value' ? holds(operand.value) : operand.values.some(holds);
 }
 
 /** Candidate (stored) value against a query value: <0, 0, >0, or undefined if incomparable. */
@@ -141,37 +139,48 @@ function compareCodePoints(a: string, b: string): number {
   return Math.sign(left.length - right.length);
 }
 
-interface Candidate {
-  value: Json;
-  accepts: (value: QValue) => boolean;
-}
+type Accepts = (value: QValue) => boolean;
 
-/** Every value the target holds, each with the field rule it came under. */
-function candidates(target: AttributeTarget, entity: StoredEntity, ordering: boolean): Candidate[] {
-  const instances = targetInstances(target, entity);
-  const out: Candidate[] = [];
-  for (const instance of instances) {
+const ACCEPTS_ANY: Accepts = () => true;
+
+/**
+ * Whether `test` holds for some value the target holds, given with the field rule it came under.
+ * Subscriptions run this for every candidate change, so the common term — a Property's plain
+ * value, no path — is read directly; everything else goes through the field rules.
+ */
+function someCandidate(target: AttributeTarget, entity: StoredEntity, ordering: boolean, test: (value: Json, accepts: Accepts) => boolean): boolean {
+  const plain = target.metadata === undefined && target.member.length === 0;
+  for (const instance of targetInstances(target, entity)) {
     if (target.metadata !== undefined) {
-      for (const value of unwrap(instance[target.metadata])) out.push({ value, accepts: () => true });
+      for (const value of unwrap(instance[target.metadata])) if (test(value, ACCEPTS_ANY)) return true;
+      continue;
+    }
+    const type = instance['type'];
+    const value = instance['value'];
+    // What the field rules give for it: the value itself (no array to unwrap, no @value to read), accepting anything.
+    if (plain && (type === 'Property' || type === 'GeoProperty') && (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean')) {
+      if (test(value, ACCEPTS_ANY)) return true;
       continue;
     }
     for (const field of VALUE_FIELDS) {
-      if (!field.types.includes(instance['type'] as string) || (ordering && field.relationship)) continue;
+      if (!field.types.includes(type as string) || (ordering && field.relationship)) continue;
       // Relationship targets compare with strings only; date/times are read from any other string.
-      const accepts = (value: QValue): boolean =>
-        field.relationship ? value.type === 'string' : fieldAccepts(field, value) || isTemporal(value);
+      const accepts = (candidate: QValue): boolean =>
+        field.relationship ? candidate.type === 'string' : fieldAccepts(field, candidate) || isTemporal(candidate);
       for (const steps of accessors(field, target.member)) {
-        for (const item of walk(instance, steps))
-          for (const value of unwrap(item)) out.push({ value, accepts });
+        for (const item of walk(instance, steps)) for (const candidate of unwrap(item)) if (test(candidate, accepts)) return true;
       }
     }
   }
-  return out;
+  return false;
 }
 
 /** The instances of the attribute, then of each sub-attribute in turn (typed objects only). */
 function targetInstances(target: AttributeTarget, entity: StoredEntity): Record<string, Json>[] {
-  let items: Json[] = unwrap(entity.attrs[target.attribute]);
+  const own: Json = entity.attrs[target.attribute];
+  // Stored entities keep each attribute as an array of typed instances: nothing to filter.
+  if (target.subAttributes.length === 0 && Array.isArray(own) && own.every(isTypedInstance)) return own as Record<string, Json>[];
+  let items: Json[] = unwrap(own);
   for (const sub of target.subAttributes) {
     items = items.filter(isObject).flatMap((item) => unwrap(item[sub]));
   }
@@ -201,6 +210,10 @@ function walk(instance: Record<string, Json>, steps: Step[]): Json[] {
 function unwrap(value: Json): Json[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
+}
+
+function isTypedInstance(value: Json): boolean {
+  return isObject(value) && (ATTRIBUTE_TYPES as readonly unknown[]).includes(value['type']);
 }
 
 function isObject(value: Json): value is Record<string, Json> {

@@ -3,6 +3,7 @@ import type { SqlExecutor } from '@urbis/messaging';
 import type { Logger } from '@urbis/observability';
 import { SERVICE_CONFIG, SERVICE_LOGGER, ServiceLifecycle } from '@urbis/runtime';
 import { createHash, randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { Pool } from 'pg';
 import type { DataConfig } from '../config';
 import type { Mutation } from '../ngsi-ld/entity-mutations';
@@ -267,7 +268,7 @@ export class EntityStore implements OnModuleInit {
     // entity keeps the geometry as given.
     // Deferred together, the removal and the upsert touch different rows: the one takes the
     // geometries an entity no longer has, the other writes those it has.
-    const geoChanged = [...inserts, ...updates].filter((change) => geometriesOf(change.before) !== geometriesOf(change.after));
+    const geoChanged = [...inserts, ...updates].filter((change) => !sameGeometries(change.before, change.after));
     if (geoChanged.length > 0) {
       const geo = JSON.stringify(geoChanged.flatMap((change) => geoRowsOf(pkOf(change) as string, change.after as StoredEntity)));
       tx.defer(
@@ -319,8 +320,17 @@ function geoInstances(entity: StoredEntity | null): [string, StoredAttribute][] 
   return Object.entries(entity.attrs).flatMap(([iri, instances]) => instances.filter((instance) => instance.type === 'GeoProperty').map((instance) => [iri, instance] as [string, StoredAttribute]));
 }
 
-function geometriesOf(entity: StoredEntity | null): string {
-  return JSON.stringify(geoInstances(entity).map(([iri, instance]) => [iri, instance.datasetId ?? '', instance.value]));
+/** Whether the two states index the same geometries (an observation rewrites an unchanged location). */
+function sameGeometries(before: StoredEntity | null, after: StoredEntity | null): boolean {
+  const was = geoInstances(before);
+  const is = geoInstances(after);
+  return (
+    was.length === is.length &&
+    was.every(([iri, instance], i) => {
+      const [otherIri, other] = is[i] as [string, StoredAttribute];
+      return iri === otherIri && (instance === other || ((instance.datasetId ?? '') === (other.datasetId ?? '') && isDeepStrictEqual(instance.value, other.value)));
+    })
+  );
 }
 
 function geoRowsOf(pk: string, entity: StoredEntity) {
