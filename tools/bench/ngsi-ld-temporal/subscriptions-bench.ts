@@ -20,7 +20,7 @@ import { createKafka, EventPublisher } from '@urbis/messaging';
 import { applyMigrations, buildDevKafka, createTestDatabase, startDevIdp, startDevKafka, startServiceProcess, TEST_REALM_FILE } from '@urbis/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { benchServiceEnv, cpuProfileArgs } from '../ngsi-ld/bench-service';
+import { benchServiceEnv, cpuProfileArgs, monotonicMicros } from '../ngsi-ld/bench-service';
 import { CpuMeter, type CpuReading, machineLoad, perOperation } from '../ngsi-ld/cpu-meter';
 
 const OBSERVATIONS = Number(process.argv[2] ?? 10_000);
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     const seenBefore = seen.length;
     const events = Array.from({ length: OBSERVATIONS }, (_, i) => observation(tenant, i, round));
     await meter.start();
+    const startedMicros = monotonicMicros();
     const started = Date.now();
     for (let i = 0; i < events.length; i += PUBLISH_CHUNK) {
       await publisher.publish('devices.observation.decoded.v1', events.slice(i, i + PUBLISH_CHUNK), { key: (event) => `${tenant}/${event.payload.entity.id}` });
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
     }
     // Notifications still in the outbox are lag: wait until nothing new arrives for 2 s.
     const cpu = await meter.stop();
+    if (process.env['BENCH_CPU_PROF']) console.error(`profile window ${tenant}-${round} ${startedMicros} ${monotonicMicros()}`);
     let last = seen.length;
     let quietSince = Date.now();
     while (Date.now() - quietSince < 2000) {
