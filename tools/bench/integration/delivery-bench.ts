@@ -88,7 +88,11 @@ class Sink {
   }
 }
 
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -113,11 +117,17 @@ async function plainClient(events: Notification[], subscriptions: number): Promi
         {
           method: 'POST',
           agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'idempotency-key': event.payload.notificationId },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            'idempotency-key': event.payload.notificationId,
+          },
         },
         (res) => {
           res.resume();
-          res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+          res.on('end', () =>
+            res.statusCode === 204 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
+          );
         },
       );
       req.on('error', reject);
@@ -143,13 +153,20 @@ async function main(): Promise<void> {
   await buildDevKafka();
   const database = await createTestDatabase('integration_bench');
   const [kafka] = await Promise.all([
-    startDevKafka({ topics: provisionedTopics(), brokers: 1, partitions: 4, groupInitialRebalanceDelayMs: 100 }),
+    startDevKafka({
+      topics: provisionedTopics(),
+      brokers: 1,
+      partitions: 4,
+      groupInitialRebalanceDelayMs: 100,
+    }),
     applyMigrations('integration', database.url),
   ]);
   const pg = new Client({ connectionString: database.url });
   await pg.connect();
   // What an operator does for a local stack: this tenant may reach loopback.
-  await pg.query(`INSERT INTO destination_policy (tenant, allow_loopback, updated_by) VALUES ('bench', true, 'bench')`);
+  await pg.query(
+    `INSERT INTO destination_policy (tenant, allow_loopback, updated_by) VALUES ('bench', true, 'bench')`,
+  );
   const sink = new Sink(await freePort());
   await sink.up();
   const service = await startServiceProcess('integration', {
@@ -158,7 +175,9 @@ async function main(): Promise<void> {
     OIDC_ISSUER_URL: 'http://127.0.0.1:9/realms/urbis',
     LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
     HOST: '127.0.0.1',
-    ...(process.env['CIRCUIT_COOLDOWN_MAX_MS'] && { CIRCUIT_COOLDOWN_MAX_MS: process.env['CIRCUIT_COOLDOWN_MAX_MS'] }),
+    ...(process.env['CIRCUIT_COOLDOWN_MAX_MS'] && {
+      CIRCUIT_COOLDOWN_MAX_MS: process.env['CIRCUIT_COOLDOWN_MAX_MS'],
+    }),
   });
   const client = createKafka({ clientId: 'integration-bench', brokers: kafka.bootstrapServers });
   const publisher = new EventPublisher({ kafka: client });
@@ -174,7 +193,8 @@ async function main(): Promise<void> {
       await waitFor('the intake to catch up', async () => (await queued()) >= base + i - 8000, 300_000);
     }
   };
-  const make = (n: number) => Array.from({ length: n }, (_, i) => notification(i % subscriptions, i, sink.port));
+  const make = (n: number) =>
+    Array.from({ length: n }, (_, i) => notification(i % subscriptions, i, sink.port));
 
   try {
     // 1. Steady state: notifications stream in, the receiver is up.
@@ -201,22 +221,39 @@ async function main(): Promise<void> {
     const queuedIn = Date.now() - outageStarted;
     const rest = outageSeconds * 1000 - (Date.now() - outageStarted);
     if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
-    const attempts = (await pg.query<{ n: string }>('SELECT count(*) AS n FROM delivery_attempt WHERE NOT succeeded')).rows[0]?.n;
-    const circuits = (await pg.query<{ circuit_state: string; n: string }>(
-      `SELECT circuit_state::text, count(*) AS n FROM endpoint WHERE tenant = 'bench' GROUP BY 1`,
-    )).rows;
+    const attempts = (
+      await pg.query<{ n: string }>('SELECT count(*) AS n FROM delivery_attempt WHERE NOT succeeded')
+    ).rows[0]?.n;
+    const circuits = (
+      await pg.query<{ circuit_state: string; n: string }>(
+        `SELECT circuit_state::text, count(*) AS n FROM endpoint WHERE tenant = 'bench' GROUP BY 1`,
+      )
+    ).rows;
     await sink.up();
     const recovered = Date.now();
     await waitFor('the first delivery after the outage', () => sink.keys.size > 0, 1_200_000);
     const firstAfter = Date.now() - recovered;
-    await waitFor('the backlog to drain', () => sink.keys.size >= backlog, 1_200_000);
+    // Settled: delivered, or dead-lettered (a head that ran out of attempts during the outage).
+    const settled = async () =>
+      Number(
+        (await pg.query<{ n: string }>(`SELECT count(*) AS n FROM delivery WHERE status <> 'pending'`))
+          .rows[0]?.n ?? 0,
+      );
+    await waitFor('the backlog to drain', async () => (await settled()) >= count + backlog, 1_200_000);
     const drained = Date.now() - recovered;
+    const deadLettered = (
+      await pg.query<{ n: string }>(`SELECT count(*) AS n FROM delivery WHERE status = 'dead-lettered'`)
+    ).rows[0]?.n;
+    const arrived = sink.keys.size;
     sink.reset();
     const backlogReference = await plainClient(backlogEvents, subscriptions);
     console.log(
       `backlog of ${backlog} after a ${outageSeconds} s outage (queued in ${queuedIn} ms; ${attempts} failed attempts in all; circuits ${circuits
         .map((row) => `${row.circuit_state}: ${row.n}`)
-        .join(', ')}): first delivery ${firstAfter} ms after the receiver came back, drained in ${drained} ms ` +
+        .join(
+          ', ',
+        )}): first delivery ${firstAfter} ms after the receiver came back, drained in ${drained} ms ` +
+        `(${arrived} arrived, ${deadLettered} dead-lettered) ` +
         `(${Math.round((backlog * 1000) / Math.max(drained - firstAfter, 1))}/s once it resumed); plain client posting the same ${backlog}: ${backlogReference} ms`,
     );
   } finally {
