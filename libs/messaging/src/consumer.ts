@@ -5,6 +5,7 @@ import { decodeEvent } from './decode';
 import { buildDlqHeaders, DeadLetterKind } from './dlq';
 import { errorMessage, errorsOnlyLogger, MessagingLogger } from './logger';
 import { KeyHashPartitioner } from './partitioner';
+import { isUnavailableError } from './unavailable';
 
 /** Kafka metadata of one consumed event. */
 export interface ConsumedRecord {
@@ -49,7 +50,11 @@ export class PermanentEventError extends Error {
 }
 
 export interface RetryOptions extends BackoffOptions {
-  /** Attempts per event once the batch call failed (the first try included). Default 5. */
+  /**
+   * Attempts per event once the batch call failed (the first try included). Default 5. Failures
+   * because a dependency is unreachable (`isUnavailableError`: the database restarting, ...) do
+   * not count: the event waits for it, never dead-lettered for it.
+   */
   attempts: number;
 }
 
@@ -369,7 +374,8 @@ export class EventConsumer {
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     let lastError: unknown;
-    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+    let unavailable = 0;
+    for (let attempt = 1; attempt - unavailable <= this.retry.attempts; attempt++) {
       if (attempt > 1) {
         const slept = await sleep(backoffDelay(attempt - 1, this.retry), this.stopController.signal);
         if (!slept) throw new StopRequested();
@@ -392,11 +398,13 @@ export class EventConsumer {
           ]);
           return;
         }
+        if (isUnavailableError(error)) unavailable++;
         this.logger.warn('handler failed', {
           topic,
           partition,
           offset: record.message.offset,
           attempt,
+          ...(isUnavailableError(error) && { waitingFor: 'a dependency to be reachable again' }),
           error: errorMessage(error),
         });
       }

@@ -146,4 +146,43 @@ describe('dead-lettering (dev broker)', () => {
       await admin.disconnect();
     }
   });
+
+  it('does not dead-letter an event while its handler cannot reach the database: it waits, then handles it once', async () => {
+    const waiting = statusEvent('outage-lamp', 1);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({ topic: STATUS_TOPIC, acks: -1, messages: [{ key: 'demo/outage-lamp', value: JSON.stringify(waiting) }] });
+    await producer.disconnect();
+
+    const calls: number[] = [];
+    const handled: StatusEvent[] = [];
+    const errors: string[] = [];
+    const consumer = new EventConsumer({
+      kafka,
+      groupId: 'outage-test',
+      maxWaitTimeInMs: 100,
+      logger: { ...testLogger, error: (message: string) => void errors.push(message) },
+      retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50, jitter: 0 },
+      subscriptions: {
+        [STATUS_TOPIC]: async (events) => {
+          const mine = events.filter((event) => event.id === waiting.id);
+          if (mine.length === 0) return;
+          calls.push(Date.now());
+          // the database restarting: refused, then shutting down, for more calls than `attempts`
+          if (calls.length <= 4) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+          if (calls.length <= 8) throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+          handled.push(...mine);
+        },
+      },
+    });
+    await consumer.start();
+    try {
+      await waitFor(() => handled.length > 0, 20_000, 'the event handled once the database is back');
+    } finally {
+      await consumer.stop();
+    }
+    expect(handled.map((event) => event.id)).toEqual([waiting.id]);
+    expect(calls).toHaveLength(9); // the batch call, 7 more while unreachable, the one that worked
+    expect(errors).toEqual([]); // no "dead-lettering the event"
+  });
 });

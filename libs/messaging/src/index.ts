@@ -5,6 +5,7 @@ export * from './decode';
 export * from './dlq';
 export * from './publisher';
 export * from './consumer';
+export { isUnavailableError } from './unavailable';
 export * from './sql';
 export * from './outbox';
 export * from './idempotency';
