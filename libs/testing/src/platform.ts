@@ -37,6 +37,8 @@ export interface PlatformOptions {
    * (127.0.0.1:5432). A test that restarts the database brings its own (`startPostgresServer`).
    */
   database?: Pick<TestDatabaseOptions, 'host' | 'port'>;
+  /** Topics the dev broker pre-creates besides the catalogue's (e.g. a benchmark's reference topic). */
+  extraTopics?: readonly string[];
   readyTimeoutMs?: number;
 }
 
@@ -61,7 +63,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const names = [...(options.services ?? platformServices())];
   await buildDevKafka();
   const [kafka, idp] = await Promise.all([
-    startDevKafka({ topics: provisionedTopics(), brokers: 1, partitions: 2, groupInitialRebalanceDelayMs: 100 }),
+    startDevKafka({ topics: [...provisionedTopics(), ...(options.extraTopics ?? [])], brokers: 1, partitions: 2, groupInitialRebalanceDelayMs: 100 }),
     startDevIdp({ realmFile: options.realmFile ?? TEST_REALM_FILE }),
   ]);
   const databases: Record<string, TestDatabase> = {};
