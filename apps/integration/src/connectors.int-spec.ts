@@ -95,6 +95,9 @@ describe('inbound connectors', () => {
 
     expect((await push('{}', { authorization: 'Bearer pushsec_wrong' })).status).toBe(401);
     expect((await push('{}', { authorization: '' })).status).toBe(401);
+    // security's webhook-signature rule sees the refusals, by source address
+    const [refused] = await h.reader.waitFor((message) => (message.value['payload'] as { action?: string }).action === 'integration.webhook.signature-rejected');
+    expect(refused?.value['payload']).toMatchObject({ outcome: 'denied', resource: { type: 'connector', id }, details: expect.objectContaining({ address: expect.any(String) }) });
     const malformed = await push('{"station": ');
     expect(malformed.status).toBe(400);
     const unmapped = await push(JSON.stringify({ station: 'river 3', ph: 7 }));

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditTrail, PLATFORM_TENANT } from '@urbis/audit';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import { ExpressionSyntaxError } from '../common/jsonata';
@@ -91,6 +92,7 @@ export class ConnectorsService {
     private readonly connectors: ConnectorsRepository,
     private readonly sink: ObservationSink,
     private readonly guard: DestinationGuard,
+    private readonly audit: AuditTrail,
   ) {}
 
   attach(supervisor: ConnectorSupervisor): void {
@@ -176,11 +178,17 @@ export class ConnectorsService {
   }
 
   /** An external system's push: secret checked, body mapped, observations on Kafka before the 202. */
-  async push(id: string, secret: string | undefined, body: unknown, contentType: string, size: number) {
+  async push(id: string, secret: string | undefined, body: unknown, contentType: string, size: number, address: string) {
     const row = await this.connectors.findPush(id);
     const expected = row?.pushSecretHash ? Buffer.from(row.pushSecretHash, 'hex') : Buffer.alloc(32);
     const given = Buffer.from(sha256(secret ?? ''), 'hex');
     if (!row || !secret || !timingSafeEqual(given, expected)) {
+      // What security's webhook-signature rule watches (docs/security.md): per source address.
+      const tenant = row?.tenant ?? PLATFORM_TENANT;
+      this.audit.record(
+        { tenant, actor: { kind: 'client', id: 'anonymous' }, action: 'integration.webhook.signature-rejected', resource: { type: 'connector', id }, outcome: 'denied', reason: secret ? 'bad-secret' : 'no-secret', details: { address } },
+        { aggregate: { key: `${tenant}/${address}|push-secret` } },
+      );
       throw new IntegrationProblem(
         IntegrationErrorCode.PushUnauthorized,
         'Unknown connector or wrong push secret.',

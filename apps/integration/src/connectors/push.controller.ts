@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Ip, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '@urbis/auth';
 import { z } from 'zod';
@@ -11,7 +11,7 @@ export class PushController {
   constructor(private readonly connectors: ConnectorsService) {}
 
   /** System-facing: no user token; the connector's push secret authenticates the caller. */
-  @Public()
+  @Public('shared-secret')
   @Post(':connectorId')
   @HttpCode(202)
   @ApiOperation({
@@ -41,6 +41,7 @@ export class PushController {
     @Headers('x-urbis-push-secret') pushSecret: string | undefined,
     @Headers('content-type') contentType: string | undefined,
     @Headers('content-length') contentLength: string | undefined,
+    @Ip() address: string,
     @Body() body: unknown,
   ) {
     const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
@@ -48,6 +49,6 @@ export class PushController {
       contentLength ??
         (typeof body === 'string' ? Buffer.byteLength(body) : JSON.stringify(body ?? '').length),
     );
-    return this.connectors.push(id, pushSecret ?? bearer, body, contentType ?? '', size);
+    return this.connectors.push(id, pushSecret ?? bearer, body, contentType ?? '', size, address);
   }
 }

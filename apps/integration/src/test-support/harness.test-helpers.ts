@@ -86,7 +86,7 @@ export async function startIntegrationHarness(env: Record<string, string> = {}):
     kafka.bootstrapServers,
     provisionedTopics().filter(
       (name) =>
-        name.startsWith('integration.') || name.startsWith('devices.observation') || name.endsWith('.dlq'),
+        name.startsWith('integration.') || name.startsWith('devices.observation') || name === 'security.audit.recorded.v1' || name.endsWith('.dlq'),
     ),
   ).start();
   const client = createKafka({ clientId: 'integration-test', brokers: kafka.bootstrapServers });
