@@ -30,16 +30,26 @@ export const TEST_CLIENTS = {
   shortLived: ['test-short-lived', 'test-short-lived-secret'],
 } as const;
 
-/** Caches one token per user for the life of a suite. */
+/** Caches one token per user, renewed 30 s before it expires (the realm's tokens live 5 minutes; some suites run longer). */
 export function testUserTokens(idp: DevIdp): (user: TestUser) => Promise<string> {
-  const cache = new Map<TestUser, Promise<string>>();
+  const cache = new Map<TestUser, { token: Promise<string>; renewAt: number }>();
   return (user) => {
-    let token = cache.get(user);
-    if (!token) {
-      const name = TEST_USERS[user];
-      token = idp.passwordToken('test-app', 'test-app-secret', name, `${name}-pw`);
-      cache.set(user, token);
-    }
+    const cached = cache.get(user);
+    if (cached && Date.now() < cached.renewAt) return cached.token;
+    const name = TEST_USERS[user];
+    const token = idp.passwordToken('test-app', 'test-app-secret', name, `${name}-pw`);
+    const entry = { token, renewAt: Number.POSITIVE_INFINITY };
+    cache.set(user, entry);
+    void token.then(
+      (jwt) => (entry.renewAt = expiresAt(jwt) - 30_000),
+      () => cache.delete(user),
+    );
     return token;
   };
+}
+
+/** A JWT's `exp`, ms since the epoch (read, not verified: the token is our own IdP's). */
+function expiresAt(jwt: string): number {
+  const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: number };
+  return (claims.exp ?? 0) * 1000;
 }
