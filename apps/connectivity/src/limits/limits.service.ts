@@ -124,6 +124,11 @@ export class LimitsService implements OnModuleDestroy {
     this.audit.report({ tenant, subject: { kind: 'device', id: `${tenant}/${deviceId}` }, violation: reason, transport, ...(address && { details: { address } }) });
   }
 
+  /** A refused caller known only by its address (a network server without the right secret). */
+  auditAddressRefusal(transport: Transport, tenant: string, address: string, reason: string): void {
+    this.audit.report({ tenant, subject: { kind: 'address', id: address }, violation: reason, transport, details: { address } });
+  }
+
   private violated(transport: Transport, device: RegisteredDevice, exceeded: LimitExceeded): LimitExceeded {
     this.metrics.rejected(transport, exceeded.reason);
     this.audit.report({

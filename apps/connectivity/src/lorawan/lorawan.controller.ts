@@ -92,7 +92,7 @@ export class LorawanController {
     parse: (json: unknown) => NetworkServerMessage | null,
   ): Promise<WebhookAcceptedDto | { status: typeof IGNORED }> {
     try {
-      this.lorawan.authenticate(tenant, authorization);
+      this.lorawan.authenticate(tenant, authorization, reply.request.ip);
       let json: unknown;
       try {
         json = JSON.parse((body ?? Buffer.alloc(0)).toString('utf8'));

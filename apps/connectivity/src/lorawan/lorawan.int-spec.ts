@@ -85,9 +85,13 @@ describe('LoRaWAN network-server webhooks', () => {
     const device = await lorawanDevice();
     const body = chirpstackUp(device.devEui, 1, Buffer.from('x'), [{ gatewayId: 'gw-1', rssi: -90, snr: 3 }]);
 
+    const audit = await suite.reader('security.audit.recorded.v1');
     const wrongSecret = await webhook('chirpstack?event=up', body, 'not-the-secret-at-all');
     expect(wrongSecret.status).toBe(401);
     expect(await wrongSecret.json()).toMatchObject({ code: 'webhook-unauthenticated' });
+    // security's webhook-signature rule sees it, by source address
+    const [refused] = await audit.waitFor((event) => event.payload.action === 'connectivity.lorawan.webhook-unauthenticated');
+    expect(refused?.event).toMatchObject({ tenant: 'alpha', payload: { outcome: 'denied', details: expect.objectContaining({ address: expect.any(String) }) } });
     // beta's network server cannot post alpha's devices, nor gamma's (no secret configured at all)
     expect((await webhook('chirpstack?event=up', body, 'beta-webhook-secret-987654321', 'beta')).status).toBe(404);
     expect((await webhook('chirpstack?event=up', body, SECRET, 'gamma')).status).toBe(401);

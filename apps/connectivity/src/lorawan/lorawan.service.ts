@@ -56,10 +56,12 @@ export class LorawanService {
   }
 
   /** The network server must present the tenant's shared secret as `Authorization: Bearer <secret>`. */
-  authenticate(tenant: string, authorization: string | undefined): void {
+  authenticate(tenant: string, authorization: string | undefined, address: string): void {
     const expected = this.secrets.get(tenant);
     const presented = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
     if (!expected || !presented || !timingSafeEqual(expected, digest(presented))) {
+      // what security's webhook-signature rule watches, per source address
+      this.limits.auditAddressRefusal('lorawan', tenant, address, 'webhook-unauthenticated');
       throw this.refuse('webhook-unauthenticated', ConnectivityProblem.WebhookUnauthenticated, 'Present the tenant’s webhook secret as `Authorization: Bearer <secret>`.');
     }
   }
