@@ -57,6 +57,14 @@ export interface DistrictOptions {
   lorawanCopies?: 'network-server' | 'per-gateway';
   clock?: CityClockOptions;
   log?: (line: string) => void;
+  /** Every reading once the platform answered it (or failed to): for tests that account for each one. */
+  onReading?: (device: SimulatedDevice, reading: SentReading) => void;
+}
+
+/** A reading as sent, and whether the platform acknowledged it. */
+export interface SentReading {
+  payload: Buffer;
+  acknowledged: boolean;
 }
 
 export interface Counts {
@@ -194,6 +202,7 @@ class Device implements SimulatedDevice {
       this.readings.failed++;
       counts.failed++;
     }
+    this.district.options.onReading?.(this, { payload: reading.payload, acknowledged: ok });
     return ok;
   }
 
