@@ -69,9 +69,10 @@ function client(baseUrl: string, token: () => Promise<string>): ApiClient {
   };
 }
 
-/** Starts all five services with the tenant's LoRaWAN secret and `env` per service. */
-export async function startCity(env: NonNullable<PlatformOptions['env']> = {}): Promise<City> {
+/** Starts all five services with the tenant's LoRaWAN secret and `env` per service (`options`: e.g. their database server). */
+export async function startCity(env: NonNullable<PlatformOptions['env']> = {}, options: Omit<PlatformOptions, 'env'> = {}): Promise<City> {
   const platform = await startPlatform({
+    ...options,
     env: { ...env, connectivity: { LORAWAN_WEBHOOK_SECRETS: `${TENANT}=${LORAWAN_SECRET}`, ...env['connectivity'] } },
   });
   const tokens = testUserTokens(platform.idp);
