@@ -4,6 +4,8 @@
 // BENCH_PROFILE_DIR is set). Read it with Chrome DevTools or profile-top.cjs. With
 // BENCH_HEAP_PROFILE=1 it samples allocations instead (every object allocated, also those the GC
 // collected, so it shows what makes the garbage): <pid>-<n>.heapprofile, read with profile-top.cjs.
+// With BENCH_MEMORY_PROFILE=1 it profiles nothing and writes <pid>-<n>.memory.json instead: the
+// process.memoryUsage() sampled every 250 ms at the highest RSS (heap, external, array buffers).
 const inspector = require('node:inspector');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -11,6 +13,9 @@ const path = require('node:path');
 const session = new inspector.Session();
 session.connect();
 const heap = process.env.BENCH_HEAP_PROFILE === '1';
+const memory = process.env.BENCH_MEMORY_PROFILE === '1';
+let peak;
+let sampler;
 let profiling = false;
 let written = 0;
 
@@ -23,7 +28,13 @@ function write(extension, profile) {
 process.on('SIGUSR2', () => {
   if (!profiling) {
     profiling = true;
-    if (heap) {
+    if (memory) {
+      peak = process.memoryUsage();
+      sampler = setInterval(() => {
+        const now = process.memoryUsage();
+        if (now.rss > peak.rss) peak = now;
+      }, 250);
+    } else if (heap) {
       session.post('HeapProfiler.startSampling', {
         samplingInterval: 4096,
         includeObjectsCollectedByMajorGC: true,
@@ -35,7 +46,10 @@ process.on('SIGUSR2', () => {
     return;
   }
   profiling = false;
-  if (heap) {
+  if (memory) {
+    clearInterval(sampler);
+    write('memory.json', Object.fromEntries(Object.entries(peak).map(([key, bytes]) => [key, Math.round(bytes / 2 ** 20)])));
+  } else if (heap) {
     session.post('HeapProfiler.stopSampling', (error, result) => !error && write('heapprofile', result.profile));
   } else {
     session.post('Profiler.stop', (error, result) => !error && write('cpuprofile', result.profile));

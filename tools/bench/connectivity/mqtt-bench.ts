@@ -395,6 +395,7 @@ async function benchConnectivity(devices: WorkerDevice[], token: string): Promis
           ...(PROFILE_DIR && {
             CPU_PROFILE_DIR: PROFILE_DIR,
             BENCH_HEAP_PROFILE: process.env['BENCH_HEAP_PROFILE'] ?? '',
+            BENCH_MEMORY_PROFILE: process.env['BENCH_MEMORY_PROFILE'] ?? '',
           }),
           HOST: '127.0.0.1',
           DATABASE_URL: database.url,
