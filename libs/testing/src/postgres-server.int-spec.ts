@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { createTestDatabase } from './database';
 import { type PostgresServer, startPostgresServer } from './postgres-server';
+import { tsNodeArgs, tsNodeEnv } from './ts-process';
 
 describe('a private PostgreSQL server', () => {
   let server: PostgresServer;
@@ -54,4 +58,14 @@ describe('a private PostgreSQL server', () => {
     await expect(new Client({ host: other.host, port: other.port, user: 'postgres' }).connect()).rejects.toThrow();
     expect(existsSync(other.directory)).toBe(false);
   }, 60_000);
+
+  it('goes with a process that exits without stopping it', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, tsNodeArgs(path.join(__dirname, 'postgres-server-exit.test-helpers.ts')), {
+      env: { ...process.env, ...tsNodeEnv() },
+      timeout: 60_000,
+    });
+    const left = JSON.parse(stdout) as { host: string; port: number; directory: string };
+    await expect(new Client({ host: left.host, port: left.port, user: 'postgres' }).connect()).rejects.toThrow();
+    expect(existsSync(left.directory)).toBe(false);
+  }, 90_000);
 });

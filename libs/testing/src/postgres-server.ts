@@ -1,7 +1,7 @@
 // A PostgreSQL server of a test's own (initdb into a temporary directory, pg_ctl on a free port,
 // trust auth), for tests that restart the database: the machine's shared server must never be
 // restarted, since other suites use it at the same time.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { accessSync, chownSync, constants as fsConstants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -80,6 +80,19 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     throw new Error(`private PostgreSQL did not start: ${(error as Error).message}`, { cause: error });
   }
 
+  // A process that ends without stop() (a crash, process.exit) takes its server with it.
+  const onExit = () => {
+    try {
+      const args = ['-D', data, '-m', 'immediate', 'stop'];
+      if (owner) execFileSync('runuser', ['-u', 'postgres', '--', binary('pg_ctl'), ...args], { stdio: 'ignore' });
+      else execFileSync(binary('pg_ctl'), args, { stdio: 'ignore' });
+    } catch {
+      // already stopped
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+
   let stopped: Promise<void> | undefined;
   return {
     host,
@@ -102,7 +115,10 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
       (stopped ??= stopServer()
         .then(() => undefined)
         .catch(() => undefined)
-        .finally(() => rmSync(dir, { recursive: true, force: true }))),
+        .finally(() => {
+          process.off('exit', onExit);
+          rmSync(dir, { recursive: true, force: true });
+        })),
   };
 }
 
