@@ -1,6 +1,7 @@
 // One load-generator process: holds a slice of the device connections on raw TCP, speaking just
 // enough MQTT 3.1.1 (CONNECT, PUBLISH QoS 1, PUBACK), so that the generator costs little CPU and
-// both brokers see exactly the same bytes. Driven by mqtt-bench.ts over IPC.
+// both brokers see exactly the same bytes. Driven by mqtt-bench.ts over IPC (closed loop), and by
+// tools/bench/pipeline (`stream`: an open loop at a set rate, each reading stamped with its send time).
 import { connect, type Socket } from 'node:net';
 import { LatencyHistogram } from './latency-histogram';
 
@@ -15,11 +16,18 @@ export interface WorkerDevice {
 export type ToWorker =
   | { cmd: 'connect'; host: string; devices: WorkerDevice[]; concurrency: number }
   | { cmd: 'publish'; seconds: number; inflight: number; payloadBytes: number }
+  /** `ratePerSecond` readings spread over the connections, at most `inflight` unacknowledged per connection. */
+  | { cmd: 'stream'; seconds: number; ratePerSecond: number; inflight: number; payloadBytes: number }
   | { cmd: 'close' };
 
 export type FromWorker =
   | { kind: 'connected'; connected: number; refused: number; ms: number }
   | { kind: 'published'; acked: number; sent: number; errors: number; histogram: number[] }
+  /**
+   * `behind`: readings due that no connection could take (each had `inflight` unacknowledged);
+   * `ackedInWindow`: acknowledged before the window closed, `acked`: also those acknowledged up to 30 s later.
+   */
+  | { kind: 'streamed'; acked: number; ackedInWindow: number; sent: number; behind: number; errors: number; histogram: number[] }
   | { kind: 'closed' };
 
 const send = (message: FromWorker) => process.send?.(message);
@@ -68,22 +76,23 @@ interface Connection {
 
 const connections: Connection[] = [];
 let publishing = false;
+let streaming = false;
 let payload = Buffer.alloc(0);
 let histogram = new LatencyHistogram();
 let acked = 0;
 let sent = 0;
 let errors = 0;
 
-function publish(connection: Connection): void {
+function publish(connection: Connection, body: Buffer = payload): void {
   const id = connection.nextId;
   connection.nextId = id === 0xffff ? 1 : id + 1;
-  const length = connection.topic.length + 2 + payload.length;
+  const length = connection.topic.length + 2 + body.length;
   const packet = Buffer.concat([
     Buffer.from([0x32]),
     remainingLength(length),
     connection.topic,
     Buffer.from([id >> 8, id & 0xff]),
-    payload,
+    body,
   ]);
   connection.sentAt.set(id, process.hrtime.bigint());
   connection.socket.write(packet);
@@ -149,7 +158,7 @@ function open(host: string, device: WorkerDevice): Promise<Connection | undefine
       settle(undefined);
     });
     socket.on('close', () => {
-      if (publishing) errors += 1; // the broker closed a session under load
+      if (publishing || streaming) errors += 1; // the broker closed a session under load
       settle(undefined);
     });
     socket.on('connect', () => socket.write(connectPacket(device)));
@@ -187,9 +196,59 @@ async function run(seconds: number, inflight: number, payloadBytes: number): Pro
   send({ kind: 'published', ...counted });
 }
 
+/** A reading of an air-quality station whose `sentAt` is the time it is sent (ms since the epoch). */
+function stampedReading(sequence: number, payloadBytes: number): Buffer {
+  const body = `{"no2":${(20 + (sequence % 400) / 10).toFixed(1)},"pm25":${(5 + (sequence % 150) / 10).toFixed(1)},"sentAt":${Date.now()}}`;
+  return Buffer.from(body.length >= payloadBytes ? body : body.padEnd(payloadBytes, ' '));
+}
+
+async function stream(seconds: number, ratePerSecond: number, inflight: number, payloadBytes: number): Promise<void> {
+  histogram = new LatencyHistogram();
+  acked = sent = errors = 0;
+  let behind = 0;
+  let next = 0;
+  const free = (): Connection | undefined => {
+    for (let tried = 0; tried < connections.length; tried++) {
+      const connection = connections[next] as Connection;
+      next = (next + 1) % connections.length;
+      if (connection.sentAt.size < inflight && !connection.socket.destroyed) return connection;
+    }
+    return undefined;
+  };
+  const started = performance.now();
+  streaming = true;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = (performance.now() - started) / 1000;
+      const due = Math.floor(ratePerSecond * Math.min(elapsed, seconds)) - sent - behind;
+      for (let i = 0; i < due; i++) {
+        const connection = free();
+        if (!connection) {
+          behind += due - i;
+          break;
+        }
+        publish(connection, stampedReading(sent, payloadBytes));
+      }
+      if (elapsed >= seconds) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 2);
+  });
+  streaming = false;
+  const ackedInWindow = acked;
+  // the readings still in flight are answered (and timed) before the counts go back
+  const waiting = () => connections.some((connection) => connection.sentAt.size > 0 && !connection.socket.destroyed);
+  for (const until = Date.now() + 30_000; Date.now() < until && waiting(); ) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  send({ kind: 'streamed', acked, ackedInWindow, sent, behind, errors, histogram: histogram.counts() });
+}
+
 process.on('message', (message: ToWorker) => {
   if (message.cmd === 'connect') void connectAll(message.host, message.devices, message.concurrency);
   else if (message.cmd === 'publish') void run(message.seconds, message.inflight, message.payloadBytes);
+  else if (message.cmd === 'stream') void stream(message.seconds, message.ratePerSecond, message.inflight, message.payloadBytes);
   else if (message.cmd === 'close') {
     for (const connection of connections) connection.socket.destroy();
     connections.length = 0;
