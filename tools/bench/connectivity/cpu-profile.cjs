@@ -12,7 +12,9 @@ const path = require('node:path');
 
 const session = new inspector.Session();
 session.connect();
-const heap = process.env.BENCH_HEAP_PROFILE === '1';
+// BENCH_HEAP_PROFILE=live: only what is still alive when the profile is taken (what the heap holds).
+const heap = ['1', 'live'].includes(process.env.BENCH_HEAP_PROFILE);
+const collectedToo = process.env.BENCH_HEAP_PROFILE === '1';
 const memory = process.env.BENCH_MEMORY_PROFILE === '1';
 let peak;
 let sampler;
@@ -37,8 +39,8 @@ process.on('SIGUSR2', () => {
     } else if (heap) {
       session.post('HeapProfiler.startSampling', {
         samplingInterval: 4096,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMajorGC: collectedToo,
+        includeObjectsCollectedByMinorGC: collectedToo,
       });
     } else {
       session.post('Profiler.enable', () => session.post('Profiler.start'));
