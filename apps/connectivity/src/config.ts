@@ -1,4 +1,5 @@
 import { integer, serviceConfigSchema } from '@urbis/runtime';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -12,6 +13,11 @@ export const configSchema = serviceConfigSchema(
     MQTT_HOST: z.string().trim().min(1).default('0.0.0.0'),
     /** 0 picks a free port (tests). */
     MQTT_PORT: integer(0, 65535).default(1883),
+    /** MQTT over TLS (8883 in the charts); unset, there is no TLS listener. 0 picks a free port (tests). */
+    MQTT_TLS_PORT: integer(0, 65535).optional(),
+    /** PEM certificate chain and private key of the TLS listener (required with MQTT_TLS_PORT). */
+    MQTT_TLS_CERT_FILE: readableFile().optional(),
+    MQTT_TLS_KEY_FILE: readableFile().optional(),
     /** Longest a client may take from TCP connect to CONNECT. */
     MQTT_CONNECT_TIMEOUT_MS: integer(100, 120_000).default(10_000),
     /** How long uplinks wait to be sent to Kafka together; larger batches, fewer produce requests. */
@@ -81,7 +87,15 @@ export const configSchema = serviceConfigSchema(
       sessionTimeout: env.CONSUMER_SESSION_TIMEOUT_MS,
       heartbeatInterval: Math.max(200, Math.floor(env.CONSUMER_SESSION_TIMEOUT_MS / 10)),
     },
-    mqtt: { host: env.MQTT_HOST, port: env.MQTT_PORT, connectTimeoutMs: env.MQTT_CONNECT_TIMEOUT_MS },
+    mqtt: {
+      host: env.MQTT_HOST,
+      port: env.MQTT_PORT,
+      connectTimeoutMs: env.MQTT_CONNECT_TIMEOUT_MS,
+      tls:
+        env.MQTT_TLS_PORT !== undefined && env.MQTT_TLS_CERT_FILE && env.MQTT_TLS_KEY_FILE
+          ? { port: env.MQTT_TLS_PORT, certFile: env.MQTT_TLS_CERT_FILE, keyFile: env.MQTT_TLS_KEY_FILE }
+          : undefined,
+    },
     uplinks: { lingerMs: env.UPLINK_LINGER_MS, maxBatch: env.UPLINK_MAX_BATCH },
     limits: {
       maxPayloadBytes: env.LIMIT_MAX_PAYLOAD_BYTES,
@@ -100,6 +114,27 @@ export const configSchema = serviceConfigSchema(
     },
     deviceAuth: { cacheTtlSeconds: env.AUTH_CACHE_TTL_SECONDS },
   }),
+  (env, ctx) => {
+    const tlsFiles = ['MQTT_TLS_CERT_FILE', 'MQTT_TLS_KEY_FILE'] as const;
+    for (const name of tlsFiles) {
+      if (env.MQTT_TLS_PORT !== undefined && env[name] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'required with MQTT_TLS_PORT' });
+      }
+      if (env.MQTT_TLS_PORT === undefined && env[name] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['MQTT_TLS_PORT'], message: `required with ${name}` });
+        return;
+      }
+    }
+  },
 );
+
+/** A path to a file the service can read at start. */
+function readableFile() {
+  return z
+    .string()
+    .trim()
+    .min(1)
+    .refine((file) => existsSync(file), 'no such file');
+}
 
 export type ConnectivityConfig = z.output<typeof configSchema>;

@@ -18,6 +18,7 @@ export type RejectionReason =
   | 'invalid-payload'
   | 'broker-unavailable'
   | 'malformed-packet'
+  | 'tls-handshake'
   | 'webhook-unauthenticated'
   | 'unknown-dev-eui'
   | 'replayed-frame'
@@ -33,6 +34,9 @@ const TRANSPORT: Record<Transport, Attributes> = {
   http: { transport: 'http' },
   lorawan: { transport: 'lorawan' },
 };
+
+const ONLINE: Attributes = { status: 'online' };
+const OFFLINE: Attributes = { status: 'offline' };
 
 /** Counts per transport, read by an observable counter when metrics are collected. */
 class TransportCounts {
@@ -90,7 +94,20 @@ export class ConnectivityMetrics {
         valueType: ValueType.INT,
       })
       .addCallback((result) => result.observe(this.sessions()));
+    this.meter
+      .createObservableGauge('connectivity.devices', {
+        description: 'Devices of the registry by status (online, offline), all tenants; counted at each silence check',
+        valueType: ValueType.INT,
+      })
+      .addCallback((result) => {
+        if (!this.devices) return;
+        result.observe(this.devices.online, ONLINE);
+        result.observe(this.devices.offline, OFFLINE);
+      });
   }
+
+  /** Set by the status service: the registry's devices by status, as last counted. */
+  devices: { online: number; offline: number } | undefined;
 
   /** Set by the MQTT server: the number of its connected sessions. */
   sessions: () => number = () => 0;

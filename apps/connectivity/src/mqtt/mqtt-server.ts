@@ -8,7 +8,9 @@ import Aedes, {
   type PublishPacket,
   type Subscription,
 } from 'aedes';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { ConnectivityConfig } from '../config';
 import { LimitsService } from '../limits/limits.service';
 import { ConnectivityMetrics, type RejectionReason } from '../metrics/connectivity-metrics';
@@ -72,7 +74,8 @@ function connectRefusal(reason: RejectionReason, returnCode: AuthErrorCode): Aut
 }
 
 /**
- * The MQTT 3.1.1 server devices connect to (aedes on a TCP listener), run as a worker of the
+ * The MQTT 3.1.1 server devices connect to (aedes on a TCP listener, and on a TLS one when
+ * configured: the same broker, sessions and checks behind both), run as a worker of the
  * service lifecycle: it listens once the service is up, counts in readiness, and on shutdown
  * stops accepting connections and publishes, lets the uplinks in flight reach Kafka, then closes.
  *
@@ -83,6 +86,8 @@ function connectRefusal(reason: RejectionReason, returnCode: AuthErrorCode): Aut
 export class MqttServer implements OnModuleInit {
   private readonly broker: Aedes;
   private readonly server: Server;
+  /** MQTT over TLS, made at start from the certificate files (so a bad key fails the start, not the boot). */
+  private tlsServer: Server | undefined;
   private readonly sessions = new WeakMap<Client, MqttSession>();
   private readonly timedOut = new WeakSet<Client>();
   /** Connected clients, by `<tenant>/<deviceId>`. */
@@ -177,6 +182,11 @@ export class MqttServer implements OnModuleInit {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** The TLS listener's port, when there is one. */
+  get tlsPort(): number | undefined {
+    return this.tlsServer && (this.tlsServer.address() as AddressInfo).port;
+  }
+
   get sessionCount(): number {
     return this.broker.connectedClients;
   }
@@ -201,22 +211,27 @@ export class MqttServer implements OnModuleInit {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.config.mqtt.port, this.config.mqtt.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    const { host, port, tls } = this.config.mqtt;
+    await listen(this.server, port, host);
+    if (tls) {
+      this.tlsServer = createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, (socket) =>
+        this.broker.handle(socket),
+      );
+      // A client that fails the handshake never reaches aedes: counted here.
+      this.tlsServer.on('tlsClientError', () => this.metrics.rejected('mqtt', 'tls-handshake'));
+      await listen(this.tlsServer, tls.port, host);
+    }
     this.listening = true;
-    this.logger.info({ host: this.config.mqtt.host, port: this.port }, 'MQTT server listening');
+    this.logger.info({ host, port: this.port, tlsPort: this.tlsPort }, 'MQTT server listening');
   }
 
   /** Stop accepting, let accepted uplinks reach Kafka (their PUBACKs go out), then close every session. */
   async stop(): Promise<void> {
     if (!this.listening || this.stopping) return;
     this.stopping = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = Promise.all(
+      [this.server, this.tlsServer].map((server) => server && new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
     await this.uplinks.drain();
     await new Promise<void>((resolve) => this.broker.close(() => resolve()));
     await closed;
@@ -352,6 +367,16 @@ export class MqttServer implements OnModuleInit {
 }
 
 const identityKey = (identity: DeviceIdentity): string => `${identity.tenant}/${identity.deviceId}`;
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
 
 /** Thrown by command hooks for a response the server refuses (unknown command, not JSON). */
 export class CommandResponseRejected extends MqttRejection {

@@ -1,7 +1,7 @@
 import { provisionedTopics } from '@urbis/contracts';
 import { connectMqtt, EventReader, metricValue, mqttClosed, startDevKafka } from '@urbis/testing';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import type { IClientOptions } from 'mqtt';
@@ -12,6 +12,7 @@ import {
   serviceEnv,
   startConnectivity,
   startConnectivitySuite,
+  TLS_FIXTURE,
   type TestDevice,
   type TestService,
 } from '../test-support/harness.test-helpers';
@@ -40,7 +41,12 @@ describe('MQTT server', () => {
   let twinReports: EventReader<'connectivity.twin.reported.v1'>;
 
   beforeAll(async () => {
-    suite = await startConnectivitySuite('connectivity_mqtt', { LIMIT_MAX_PAYLOAD_BYTES: '1024' });
+    suite = await startConnectivitySuite('connectivity_mqtt', {
+      LIMIT_MAX_PAYLOAD_BYTES: '1024',
+      MQTT_TLS_PORT: '0',
+      MQTT_TLS_CERT_FILE: TLS_FIXTURE.certFile,
+      MQTT_TLS_KEY_FILE: TLS_FIXTURE.keyFile,
+    });
     ({ infra, service, devices } = suite);
     uplinks = await suite.reader('connectivity.uplink.received.v1');
     twinReports = await suite.reader('connectivity.twin.reported.v1');
@@ -191,6 +197,23 @@ describe('MQTT server', () => {
     expect(await grantedQos('#')).toBe(128);
     expect(client.connected).toBe(true);
     await client.endAsync();
+  });
+
+  it('serves MQTT over TLS with the same devices and checks, a PUBACK after Kafka', async () => {
+    const mqttsUrl = service.mqttsUrl ?? '';
+    const ca = readFileSync(TLS_FIXTURE.certFile);
+    const device = await devices.register('alpha');
+    const client = await connectMqtt(mqttsUrl, device, { ca });
+    await client.publishAsync(device.topic('up'), 'over tls', { qos: 1 });
+    const [read] = await uplinks.waitFor((event) => event.payload.deviceId === device.deviceId, 1, 2_000);
+    expect(Buffer.from(read?.event.payload.payload ?? '', 'base64').toString()).toBe('over tls');
+    await client.endAsync();
+
+    expect(await refusalCode(mqttsUrl, { ...device, token: 'wrong' }, { ca })).toBe(4);
+    // A client that does not trust the certificate, and one speaking plain MQTT to the TLS port, get nowhere.
+    await expect(connectMqtt(mqttsUrl, device)).rejects.toThrow(/self-signed certificate/);
+    await expect(connectMqtt(mqttsUrl.replace('mqtts:', 'mqtt:'), device, { connectTimeout: 2_000 })).rejects.toThrow();
+    expect(await metricValue(service.url, 'connectivity_rejections_total', { reason: 'tls-handshake' })).toBeGreaterThanOrEqual(1);
   });
 
   it('survives garbage on the wire without disturbing connected devices', async () => {

@@ -151,6 +151,19 @@ export class DeviceStatusRepository {
     );
   }
 
+  /** Devices of the registry by status, all tenants (a device never heard from counts as offline). */
+  async countByStatus(): Promise<Record<Status, number>> {
+    const rows = await this.prisma.$queryRawUnsafe<{ status: Status; devices: number }[]>(
+      `SELECT coalesce(s.status, 'offline') AS status, count(*)::int AS devices
+         FROM device d LEFT JOIN device_status s USING (tenant, device_id)
+        WHERE NOT d.deleted AND d.state <> 'decommissioned'
+        GROUP BY 1`,
+    );
+    const counts: Record<Status, number> = { online: 0, offline: 0 };
+    for (const row of rows) counts[row.status] = row.devices;
+    return counts;
+  }
+
   async find(tenant: string, deviceId: string): Promise<DeviceStatusView | null> {
     const row = await this.prisma.deviceStatus.findUnique({ where: { tenant_deviceId: { tenant, deviceId } } });
     return row ? { ...row, status: row.status as Status, reason: row.reason as StatusReason, transport: row.transport as StatusTransport } : null;

@@ -3,6 +3,7 @@ import { OutboxRelay } from '@urbis/messaging';
 import { type Logger } from '@urbis/observability';
 import { SERVICE_CONFIG, SERVICE_LOGGER, ServiceLifecycle } from '@urbis/runtime';
 import type { ConnectivityConfig } from '../config';
+import { ConnectivityMetrics } from '../metrics/connectivity-metrics';
 import { DeviceStatusRepository, type Sighting, type StatusReason, type StatusTransport } from './device-status.repository';
 
 /**
@@ -10,6 +11,7 @@ import { DeviceStatusRepository, type Sighting, type StatusReason, type StatusTr
  * (buffered, written in one statement per interval), and the silence sweep that turns devices
  * offline once they missed their profile's expected reports, HTTP and LoRaWAN devices included.
  * Runs as a worker: on start it releases the sessions a previous life of this replica left behind.
+ * Each sweep also counts the devices online and offline for the `connectivity.devices` gauge.
  */
 @Injectable()
 export class DeviceStatusService implements OnModuleInit {
@@ -25,6 +27,7 @@ export class DeviceStatusService implements OnModuleInit {
     private readonly lifecycle: ServiceLifecycle,
     private readonly repository: DeviceStatusRepository,
     private readonly relay: OutboxRelay,
+    private readonly metrics: ConnectivityMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -42,6 +45,7 @@ export class DeviceStatusService implements OnModuleInit {
     this.flushTimer = setInterval(() => this.background(this.flush()), this.config.status.flushIntervalMs);
     this.sweepTimer = setInterval(() => this.background(this.sweep()), this.config.status.silenceCheckIntervalMs);
     this.running = true;
+    this.background(this.countDevices());
   }
 
   async stop(): Promise<void> {
@@ -96,6 +100,11 @@ export class DeviceStatusService implements OnModuleInit {
       this.logger.info({ silenced }, 'devices silent past their expected interval marked offline');
       this.relay.nudge();
     }
+    await this.countDevices();
+  }
+
+  private async countDevices(): Promise<void> {
+    this.metrics.devices = await this.repository.countByStatus();
   }
 
   /** Runs a status write in the background: logged if it fails, awaited on shutdown. */

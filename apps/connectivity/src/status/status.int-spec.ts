@@ -1,4 +1,5 @@
-import { connectMqtt, EventReader } from '@urbis/testing';
+import { connectMqtt, eventually, EventReader, metricValue, until } from '@urbis/testing';
+import { Client } from 'pg';
 import { Socket } from 'node:net';
 import { chirpstackStatus, chirpstackUp } from '../lorawan/network-server-fixtures.test-helpers';
 import {
@@ -90,6 +91,27 @@ describe('device status and sessions', () => {
     expect(transitions(device.deviceId)).toEqual(['online/connected', 'offline/disconnected']);
     expect(await statusOf(device.deviceId)).toMatchObject({ status: 'offline', reason: 'disconnected' });
     expect((await statusOf(device.deviceId)).session).toBeUndefined();
+  });
+
+  it('counts the devices online and offline for the online-ratio gauge (connectivity_devices)', async () => {
+    const gauge = async () => ({
+      online: (await metricValue(service.url, 'connectivity_devices', { status: 'online' })),
+      offline: (await metricValue(service.url, 'connectivity_devices', { status: 'offline' })),
+    });
+    const device = await devices.register('alpha');
+    const db = new Client({ connectionString: infra.database.url });
+    await db.connect();
+    const registered = Number((await db.query('SELECT count(*) FROM device WHERE NOT deleted')).rows[0].count);
+    await db.end();
+    // Never heard from: offline. Counted at each silence check (every 200 ms here).
+    const before = await until(gauge, (counts) => counts.online + counts.offline === registered, {
+      what: `the gauge counting all ${registered} registered devices`,
+    });
+    const client = await connectMqtt(service.mqttUrl, device);
+    await eventually(async () => (await gauge()).online === before.online + 1, { what: 'one more device online' });
+    expect((await gauge()).offline).toBe(before.offline - 1);
+    await client.endAsync();
+    await eventually(async () => (await gauge()).online === before.online, { what: 'the device offline again' });
   });
 
   it('names a keepalive timeout as the reason', async () => {

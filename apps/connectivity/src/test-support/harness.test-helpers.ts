@@ -91,12 +91,21 @@ export function serviceEnv(
 
 export interface TestService extends RunningService {
   mqttUrl: string;
+  /** `mqtts://127.0.0.1:<port>` when the service was started with MQTT_TLS_PORT. */
+  mqttsUrl?: string;
 }
+
+/** A self-signed certificate for localhost and 127.0.0.1 (test fixture; its key protects nothing). */
+export const TLS_FIXTURE = {
+  certFile: path.join(__dirname, '../__fixtures__/mqtt-tls.test-cert.pem'),
+  keyFile: path.join(__dirname, '../__fixtures__/mqtt-tls.test-key.pem'),
+};
 
 export async function startConnectivity(env: Record<string, string>): Promise<TestService> {
   const service = await startServiceForTest(AppModule, configSchema, env);
   const mqtt = service.app.get(MqttServer);
-  return { ...service, mqttUrl: `mqtt://127.0.0.1:${mqtt.port}` };
+  const { tlsPort } = mqtt;
+  return { ...service, mqttUrl: `mqtt://127.0.0.1:${mqtt.port}`, ...(tlsPort !== undefined && { mqttsUrl: `mqtts://127.0.0.1:${tlsPort}` }) };
 }
 
 export interface TestDevice {

@@ -128,19 +128,31 @@ export function toBaseConfig(env: BaseEnv, defaults: ServiceDefaults): BaseConfi
  *   export const configSchema = serviceConfigSchema({ name: 'devices', port: 8082, databaseUrl },
  *     { COMMAND_TTL_SECONDS: z.coerce.number().default(300) },
  *     (env) => ({ commands: { ttlSeconds: env.COMMAND_TTL_SECONDS } }));
+ *
+ * `check` adds the issues of variables that are only wrong together (one needs another); it also
+ * runs when other variables are invalid, so it reads its own variables defensively.
  */
 export function serviceConfigSchema<
   Shape extends z.ZodRawShape = Record<never, never>,
   Extra extends object = Record<never, never>,
->(defaults: ServiceDefaults, env?: Shape, map?: (env: z.output<z.ZodObject<Shape>>) => Extra) {
+>(
+  defaults: ServiceDefaults,
+  env?: Shape,
+  map?: (env: z.output<z.ZodObject<Shape>>) => Extra,
+  check?: (env: Partial<z.output<z.ZodObject<Shape>>>, ctx: z.RefinementCtx) => void,
+) {
   const shape = { ...baseEnvShape(defaults), ...(env ?? ({} as Shape)) };
   return (
     z
       .object(shape)
       // `when`: also runs when other variables are invalid, so that one run lists every problem.
-      .superRefine((parsed, ctx) => requireProductionVariables(parsed as unknown as BaseEnv, ctx), {
-        when: () => true,
-      })
+      .superRefine(
+        (parsed, ctx) => {
+          requireProductionVariables(parsed as unknown as BaseEnv, ctx);
+          check?.(parsed as unknown as Partial<z.output<z.ZodObject<Shape>>>, ctx);
+        },
+        { when: () => true },
+      )
       .transform((parsed): BaseConfig & Extra => ({
         ...toBaseConfig(parsed as unknown as BaseEnv, defaults),
         ...(map ? map(parsed as unknown as z.output<z.ZodObject<Shape>>) : ({} as Extra)),
