@@ -1,4 +1,4 @@
-import { context, propagation } from '@opentelemetry/api';
+import { type Context, context, propagation } from '@opentelemetry/api';
 import { eventSchemaOf, type EventOf, type TopicName } from '@urbis/contracts';
 import { type EncodedEvent, isEncodedEvent } from './publisher';
 import type { SqlExecutor } from './sql';
@@ -20,13 +20,19 @@ export async function claimEvents(tx: SqlExecutor, consumer: string, eventIds: r
   return new Set(rows.map((row) => row.event_id));
 }
 
-/** An event for the outbox: as built (validated here), or an `EncodedEvent` (validated when encoded). */
-export type OutboxItem = { [T in TopicName]: { topic: T; event: EventOf<T> | EncodedEvent<T>; key: string } }[TopicName];
+/**
+ * An event for the outbox: as built (validated here), or an `EncodedEvent` (validated when
+ * encoded). `trace`: the trace the event continues, when it is not the active one (an event a
+ * consumed event caused: `traceContextOf(consumed)`).
+ */
+export type OutboxItem = {
+  [T in TopicName]: { topic: T; event: EventOf<T> | EncodedEvent<T>; key: string; trace?: Context };
+}[TopicName];
 
 /**
  * Records events for publication in the caller's transaction, in order: each is validated
- * against its topic's schema first (unless encoded), and the active trace context is captured,
- * as `enqueueEvent` does.
+ * against its topic's schema first (unless encoded), and its trace context is captured (the
+ * item's `trace`, else the active one), as `enqueueEvent` does.
  */
 export async function enqueueEvents(tx: SqlExecutor, items: readonly OutboxItem[]): Promise<void> {
   const statement = outboxInsertOf(items);
@@ -39,8 +45,8 @@ export async function enqueueEvents(tx: SqlExecutor, items: readonly OutboxItem[
  */
 export function outboxInsertOf(items: readonly OutboxItem[]): { query: string; values: unknown[] } | undefined {
   if (items.length === 0) return undefined;
-  const headers: Record<string, string> = {};
-  propagation.inject(context.active(), headers);
+  const activeHeaders = JSON.stringify(traceHeaders(context.active()));
+  const headers: string[] = [];
   const ids: string[] = [];
   const topics: string[] = [];
   const keys: string[] = [];
@@ -57,15 +63,24 @@ export function outboxInsertOf(items: readonly OutboxItem[]): { query: string; v
     }
     topics.push(item.topic);
     keys.push(item.key);
+    headers.push(item.trace ? JSON.stringify(traceHeaders(item.trace)) : activeHeaders);
   }
   // The events as one JSON array, not a jsonb[]: pg would escape every quote of every event to
   // write an array literal (pg's escapeElement was ~2% of the data service's CPU with notifications).
   return {
     query: `INSERT INTO outbox_event (id, topic, message_key, event, headers)
-     SELECT id, topic, message_key, event, $5::jsonb
-       FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), jsonb_array_elements($4::jsonb)) WITH ORDINALITY
-            AS row(id, topic, message_key, event, ord)
+     SELECT id, topic, message_key, event, headers
+       FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), jsonb_array_elements($4::jsonb),
+                       jsonb_array_elements($5::jsonb)) WITH ORDINALITY
+            AS row(id, topic, message_key, event, headers, ord)
       ORDER BY ord`,
-    values: [ids, topics, keys, `[${events.join(',')}]`, JSON.stringify(headers)],
+    values: [ids, topics, keys, `[${events.join(',')}]`, `[${headers.join(',')}]`],
   };
+}
+
+/** W3C trace context headers (`traceparent`, `tracestate`) of a context. */
+export function traceHeaders(trace: Context): Record<string, string> {
+  const headers: Record<string, string> = {};
+  propagation.inject(trace, headers);
+  return headers;
 }

@@ -1,4 +1,6 @@
+import { type Context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { dlqTopicOf, EventOf, isTopicName, TopicName } from '@urbis/contracts';
+import { messageContext } from '@urbis/observability';
 import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { backoffDelay, BackoffOptions, sleep } from './backoff';
 import { decodeEvent } from './decode';
@@ -104,6 +106,22 @@ export interface ConsumerHealth {
   lastError?: string;
   inFlightEvents: number;
   pausedPartitions: { topic: string; partitions: number[] }[];
+}
+
+const tracer = trace.getTracer('@urbis/messaging');
+
+/** The trace context of each event being handled: its own `process` span, in its producer's trace. */
+const handledContexts = new WeakMap<object, Context>();
+
+/**
+ * The trace an event handed to a handler belongs to: a `process <topic>` span of this service,
+ * a child of the span that produced the event. Give it to what the event causes (an outbox item's
+ * `trace`, a queued delivery) so that one reading stays one trace across services, although
+ * handlers take events in batches (and the kafkajs instrumentation runs them in a batch trace).
+ * Undefined outside a handler call.
+ */
+export function traceContextOf(event: object): Context | undefined {
+  return handledContexts.get(event);
 }
 
 const DEFAULT_RETRY: RetryOptions = { attempts: 5, baseDelayMs: 200, maxDelayMs: 10_000, jitter: 0.2 };
@@ -444,6 +462,7 @@ export class EventConsumer {
         }),
       );
     }, this.heartbeatEveryMs);
+    const spans = records.map((record) => this.startProcessSpan(topic, partition, record));
     try {
       await handler(
         records.map((record) => record.event),
@@ -460,9 +479,37 @@ export class EventConsumer {
           signal: this.stopController.signal,
         },
       );
+    } catch (error) {
+      for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+      throw error;
     } finally {
       clearInterval(keepAlive);
+      for (const span of spans) span.end();
+      for (const record of records) handledContexts.delete(record.event);
     }
+  }
+
+  /** The event's `process` span, a child of its producer's span (see `traceContextOf`). */
+  private startProcessSpan(topic: TopicName, partition: number, record: DecodedRecord & { event: EventOf<TopicName> }): Span {
+    const parent = messageContext(record.message.headers);
+    const span = tracer.startSpan(
+      `process ${topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': topic,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.kafka.offset': record.message.offset,
+          'messaging.consumer.group.name': this.options.groupId,
+          'messaging.message.id': record.event.id,
+        },
+      },
+      parent,
+    );
+    handledContexts.set(record.event, trace.setSpan(parent, span));
+    return span;
   }
 
   /** Writes messages to `<topic>.dlq` and waits for all replicas to ack, before any offset can move past them. */

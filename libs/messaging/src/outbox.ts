@@ -1,4 +1,5 @@
 import {
+  type Context,
   context,
   Link,
   propagation,
@@ -9,6 +10,7 @@ import {
 } from '@opentelemetry/api';
 import { EventOf, TopicName } from '@urbis/contracts';
 import { backoffDelay, BackoffOptions, sleep } from './backoff';
+import { traceHeaders } from './batch-outbox';
 import { errorMessage, errorsOnlyLogger, MessagingLogger } from './logger';
 import { EventPublisher, OutgoingEvent, storedEvent, toTopicMessages } from './publisher';
 import { SqlExecutor, TransactionRunner } from './sql';
@@ -39,12 +41,15 @@ CREATE TABLE processed_event (
 export interface EnqueueOptions {
   /** The message key; follow `TOPICS[topic].key` (see `messageKeyOf`). */
   key: string;
+  /** The trace the event continues, when it is not the active one (see `OutboxItem.trace`). */
+  trace?: Context;
 }
 
 /**
  * Records `event` for publication in the caller's transaction: it is published if and only if that
  * transaction commits. Validates the event first (a producer bug fails the business transaction, not
- * the relay later) and captures the active trace context into the row's headers.
+ * the relay later) and captures its trace context (`options.trace`, else the active one) into the
+ * row's headers.
  */
 export async function enqueueEvent<T extends TopicName>(
   tx: SqlExecutor,
@@ -53,8 +58,7 @@ export async function enqueueEvent<T extends TopicName>(
   options: EnqueueOptions,
 ): Promise<void> {
   const [validated] = toTopicMessages([{ topic, event, key: options.key } as OutgoingEvent]);
-  const headers: Record<string, string> = {};
-  propagation.inject(context.active(), headers);
+  const headers = traceHeaders(options.trace ?? context.active());
   await tx.$executeRawUnsafe(
     'INSERT INTO outbox_event (id, topic, message_key, event, headers) VALUES ($1::uuid, $2, $3, $4::jsonb, $5::jsonb)',
     event.id,

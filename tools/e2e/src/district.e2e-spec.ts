@@ -230,11 +230,7 @@ describe('a district on the platform', () => {
     readingTrace = traceId ?? '';
   });
 
-  // Known gap (see tools/e2e/README.md): each Kafka hop starts a new trace — consumers handle
-  // batches outside their messages' trace context, and integration dispatches from its queue in
-  // a fresh trace. When tracing follows a reading end to end this test passes, Jest reports it,
-  // and `.failing` goes. (The reading, its notification and the trace were checked just above.)
-  it.failing('follows that reading in one trace through connectivity, devices, data and integration', async () => {
+  it('follows that reading in one trace through connectivity, devices, data and integration', async () => {
     const services = await until(
       () => [...new Set(otlp.trace(readingTrace).map((span) => span.service))].sort(),
       (found) => ['connectivity', 'devices', 'data', 'integration'].every((service) => found.includes(`urbis-${service}`)),

@@ -1,4 +1,4 @@
-import { connectMqtt, EventReader, eventually } from '@urbis/testing';
+import { connectMqtt, EventReader, eventually, until } from '@urbis/testing';
 import type { MqttClient } from 'mqtt';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -162,10 +162,18 @@ describe('command delivery', () => {
     const requested = await request(device, 'dim');
     await eventually(() => session.received.some((found) => found.body.commandId === requested.payload.commandId), { timeoutMs: 20_000 });
     for (const replica of replicas) {
-      await eventually(async () => (await fetch(`${replica.url}/health/ready`)).status === 200, { timeoutMs: 20_000, what: 'ready again' });
+      // The failing checks are in the error if it is not (a loaded machine may also rebalance the commands group).
+      await until(
+        async () => {
+          const response = await fetch(`${replica.url}/health/ready`);
+          return { status: response.status, body: (await response.json()) as unknown };
+        },
+        (ready) => ready.status === 200,
+        { timeoutMs: 45_000, what: 'ready again' },
+      );
     }
     await session.client.endAsync();
-  });
+  }, 120_000);
 
   it('closes a session that answers a command it does not have', async () => {
     const device = await devices.register('alpha');

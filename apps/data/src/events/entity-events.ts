@@ -44,6 +44,6 @@ export class EntityEvents implements OnModuleInit {
         modifiedAt: change.at,
       },
     });
-    return { topic: 'data.entity.changed.v1', event, key: `${change.tenant}/${entity.id}` };
+    return { topic: 'data.entity.changed.v1', event, key: `${change.tenant}/${entity.id}`, trace: change.trace };
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EventOf } from '@urbis/contracts';
-import { claimEvents, EventConsumer, PermanentEventError } from '@urbis/messaging';
+import { claimEvents, EventConsumer, PermanentEventError, traceContextOf } from '@urbis/messaging';
 import type { Logger } from '@urbis/observability';
 import { KAFKA, messagingLogger, SERVICE_CONFIG, SERVICE_LOGGER, ServiceLifecycle } from '@urbis/runtime';
 import type { Kafka } from 'kafkajs';
@@ -96,6 +96,11 @@ export class ObservationIngest implements OnModuleInit {
       if (attribute.unitCode !== undefined) instance.unitCode = attribute.unitCode;
       stored[core.expandTerm(attribute.name)] = instance;
     }
-    return { tenant: event.tenant, entityId: entity.id, mutate: observe(entity.id, core.expandTerm(entity.type), stored) };
+    return {
+      tenant: event.tenant,
+      entityId: entity.id,
+      mutate: observe(entity.id, core.expandTerm(entity.type), stored),
+      trace: traceContextOf(event),
+    };
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { type Context, context } from '@opentelemetry/api';
 import type { SqlExecutor } from '@urbis/messaging';
 import type { Logger } from '@urbis/observability';
 import { SERVICE_CONFIG, SERVICE_LOGGER, ServiceLifecycle } from '@urbis/runtime';
@@ -19,6 +20,8 @@ export interface EntityChange {
   /** Attribute IRIs whose instances were written or removed. */
   attributes: string[];
   at: string;
+  /** The trace of the (last) operation that made the change: its events and notifications continue it. */
+  trace?: Context;
 }
 
 /**
@@ -31,6 +34,8 @@ export interface EntityOperation<R = unknown> {
   tenant: string;
   entityId: string;
   mutate: Mutation<R>;
+  /** The trace the operation belongs to (an observation's); `submit` takes the active one. */
+  trace?: Context;
 }
 
 interface Pending {
@@ -97,7 +102,9 @@ export class EntityStore implements OnModuleInit {
   }
 
   /** Queues one mutation; resolves with its result once its batch committed, or rejects with its own error. */
-  submit<R>(operation: EntityOperation<R>): Promise<R> {
+  submit<R>(request: EntityOperation<R>): Promise<R> {
+    // Batched with other requests' operations, written later: the request's trace goes with it.
+    const operation = request.trace ? request : { ...request, trace: context.active() };
     return new Promise<R>((resolve, reject) => {
       const lane = laneOf(operation, this.lanes.length);
       this.lanes[lane]?.push({ operation, resolve: resolve as (result: unknown) => void, reject });
@@ -198,6 +205,7 @@ export class EntityStore implements OnModuleInit {
 
     // Each operation's instances go to the history, also those a later operation of the batch replaces.
     const history: object[] = [];
+    const traces = new Map<string, Context | undefined>();
     const outcomes: Outcome[] = operations.map((operation) => {
       const key = keyOf(operation.tenant, operation.entityId);
       try {
@@ -205,6 +213,7 @@ export class EntityStore implements OnModuleInit {
         const change = operation.mutate(previous, now);
         state.set(key, change.next);
         if (change.next !== previous) {
+          traces.set(key, operation.trace);
           history.push(...historyRowsOf({ tenant: operation.tenant, before: previous, after: change.next, attributes: stampChanges(previous, change.next, now), at: now }));
         }
         return { ok: true, result: change.result };
@@ -218,7 +227,7 @@ export class EntityStore implements OnModuleInit {
       const before = original.get(key) ?? null;
       if (after === before) continue;
       const { tenant } = keys.get(key) as { tenant: string };
-      changes.push({ tenant, before, after, attributes: stampChanges(before, after, now), at: now });
+      changes.push({ tenant, before, after, attributes: stampChanges(before, after, now), at: now, trace: traces.get(key) });
     }
     if (changes.length === 0) return outcomes;
     await this.write(tx, changes, pks, history);

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { Context } from '@opentelemetry/api';
 import type { Role } from '@urbis/auth';
 import { type OutboxItem, outboxInsertOf, type SqlExecutor } from '@urbis/messaging';
 import type { Logger } from '@urbis/observability';
@@ -190,6 +191,8 @@ export class SubscriptionNotifier implements OnModuleInit {
   /** One notification per subscription and reason for the batch (split when large), entities in change order. */
   private render(hits: readonly Hit[], notifiedAt: string): OutboxItem[] {
     const groups = new Map<CompiledSubscription, Map<NotificationTrigger, NotifiedEntity[]>>();
+    // A notification continues the trace of its first entity's change (the reading that caused it).
+    const traces = new Map<NotifiedEntity, Context | undefined>();
     for (const hit of hits) {
       let rendered: NotifiedEntity;
       try {
@@ -210,6 +213,7 @@ export class SubscriptionNotifier implements OnModuleInit {
         );
         continue;
       }
+      traces.set(rendered, hit.facts.change.trace);
       const byReason = groups.get(hit.subscription) ?? new Map<NotificationTrigger, NotifiedEntity[]>();
       groups.set(hit.subscription, byReason);
       const entities = byReason.get(hit.reason);
@@ -223,8 +227,10 @@ export class SubscriptionNotifier implements OnModuleInit {
     };
     for (const [subscription, byReason] of groups) {
       for (const [reason, entities] of byReason) {
-        for (const chunk of chunked(entities, limits))
-          items.push(notificationEvent(subscription, chunk, notifiedAt, reason));
+        for (const chunk of chunked(entities, limits)) {
+          const first = chunk[0];
+          items.push({ ...notificationEvent(subscription, chunk, notifiedAt, reason), trace: first && traces.get(first) });
+        }
       }
     }
     return items;

@@ -4,6 +4,7 @@ import { createEvent, type EventOf } from '@urbis/contracts';
 import {
   claimEvents,
   enqueueEvents,
+  traceContextOf,
   messageKeyOf,
   type OutboxItem,
   OutboxRelay,
@@ -138,6 +139,8 @@ export class UplinkDecodingService {
           topic: 'devices.observation.decoded.v1',
           event: observation,
           key: `${event.tenant}/${outcome.observation.entity.id}`,
+          // The observation continues the uplink's trace (the batch runs in a trace of its own).
+          trace: traceContextOf(event),
         });
         const at = new Date(event.payload.receivedAt);
         const seen = observed.get(key);
@@ -174,6 +177,7 @@ export class UplinkDecodingService {
         topic: 'security.audit.recorded.v1',
         event: audit,
         key: messageKeyOf('security.audit.recorded.v1', audit),
+        trace: traceContextOf(event),
       });
     }
     // The device's own entity learns when it last reported (once per device and batch).

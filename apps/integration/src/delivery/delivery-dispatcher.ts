@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { createEvent } from '@urbis/contracts';
 import { messageKeyOf, type OutboxItem, OutboxRelay } from '@urbis/messaging';
 import type { Logger } from '@urbis/observability';
@@ -20,6 +21,8 @@ import {
 } from './retry-policy';
 
 type Failure = Extract<AttemptResult, { ok: false }>;
+
+const tracer = trace.getTracer('urbis-integration');
 
 /**
  * The delivery engine's worker. Each poll leases due endpoints (several replicas share the work
@@ -156,7 +159,7 @@ export class DeliveryDispatcher {
           continue;
         }
         const attempt = delivery.attempts + 1;
-        const result = await this.sender.send(delivery, attempt, startedAt);
+        const result = await this.attempt(delivery, attempt, startedAt);
         const record: AttemptRecord = {
           deliveryId: delivery.id,
           tenant: delivery.tenant,
@@ -182,6 +185,36 @@ export class DeliveryDispatcher {
     }
     await flush();
     await this.deliveries.release(endpoint.id, this.owner);
+  }
+
+  /**
+   * One attempt, as a span in the trace of what caused the delivery (the reading behind a
+   * notification), so the request to the endpoint and its `traceparent` continue that trace.
+   */
+  private attempt(delivery: QueuedDelivery, attempt: number, startedAt: Date): Promise<AttemptResult> {
+    const cause = propagation.extract(ROOT_CONTEXT, (delivery.traceContext ?? {}) as Record<string, string>);
+    return tracer.startActiveSpan(
+      `deliver ${delivery.kind}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'urbis.tenant': delivery.tenant,
+          'urbis.delivery.id': delivery.id,
+          'urbis.delivery.attempt': attempt,
+          'urbis.delivery.correlation_id': delivery.correlationId,
+        },
+      },
+      cause,
+      async (span) => {
+        try {
+          const result = await this.sender.send(delivery, attempt, startedAt);
+          if (!result.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
+          return result;
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   private async settleDelivered(endpointId: string, batch: AttemptRecord[]): Promise<void> {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventOf } from '@urbis/contracts';
+import { traceContextOf, traceHeaders } from '@urbis/messaging';
 import { SERVICE_CONFIG } from '@urbis/runtime';
 import { randomUUID } from 'node:crypto';
 import type { IntegrationConfig } from '../config';
@@ -14,6 +15,12 @@ type NotificationRequested = EventOf<'data.notification.requested.v1'>;
 export function targetOf(uri: string): string {
   const url = new URL(uri);
   return `${url.protocol}//${url.host}${url.pathname}${url.search}`;
+}
+
+/** The trace a delivery caused by a consumed event continues (its attempts' spans join it). */
+export function causedBy(event: object): Pick<NewDelivery, 'traceContext'> {
+  const trace = traceContextOf(event);
+  return trace ? { traceContext: traceHeaders(trace) } : {};
 }
 
 /** Takes deliveries into their endpoints' queues (idempotently: a redelivered event adds nothing). */
@@ -80,6 +87,7 @@ export class DeliveryIntake {
       headers,
       body: payload,
       expiresAt: this.expiresAt(new Date(event.occurredAt)),
+      ...causedBy(event),
     };
   }
 }

@@ -25,6 +25,8 @@ export interface NewDelivery {
   headers: Record<string, string>;
   body: string;
   expiresAt: Date;
+  /** Trace context headers of what caused it (`traceHeaders`); its attempts continue that trace. */
+  traceContext?: Record<string, string>;
 }
 
 /** One attempt as it went, for the log. */
@@ -55,6 +57,7 @@ export type QueuedDelivery = Pick<
   | 'contentType'
   | 'headers'
   | 'body'
+  | 'traceContext'
   | 'attempts'
   | 'replays'
   | 'firstAttemptAt'
@@ -97,13 +100,13 @@ export class DeliveryRepository {
     );
     return tx.$executeRawUnsafe(
       `INSERT INTO delivery (id, tenant, endpoint_id, kind, correlation_id, subscription_id, webhook_id,
-                             dedupe_key, uri, content_type, headers, body, expires_at)
+                             dedupe_key, uri, content_type, headers, body, expires_at, trace_context)
        SELECT r.id, r.tenant, e.id, r.kind::delivery_kind, r.correlation_id, r.subscription_id, r.webhook_id,
-              r.dedupe_key, r.uri, r.content_type, r.headers, r.body, r.expires_at
+              r.dedupe_key, r.uri, r.content_type, r.headers, r.body, r.expires_at, r.trace_context
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[],
-                     $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::text[], $13::timestamptz[])
+                     $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::text[], $13::timestamptz[], $14::jsonb[])
               WITH ORDINALITY AS r(id, tenant, target, kind, correlation_id, subscription_id, webhook_id,
-                                   dedupe_key, uri, content_type, headers, body, expires_at, ord)
+                                   dedupe_key, uri, content_type, headers, body, expires_at, trace_context, ord)
          JOIN endpoint e ON e.tenant = r.tenant AND e.target = r.target
         ORDER BY r.ord
        ON CONFLICT (dedupe_key) DO NOTHING`,
@@ -120,6 +123,7 @@ export class DeliveryRepository {
       deliveries.map((d) => JSON.stringify(d.headers)),
       column('body'),
       deliveries.map((d) => d.expiresAt.toISOString()),
+      deliveries.map((d) => JSON.stringify(d.traceContext ?? {})),
     );
   }
 
@@ -179,6 +183,7 @@ export class DeliveryRepository {
         contentType: true,
         headers: true,
         body: true,
+        traceContext: true,
         attempts: true,
         replays: true,
         firstAttemptAt: true,

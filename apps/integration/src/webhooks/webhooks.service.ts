@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { compileExpression, ExpressionSyntaxError, type JsonataLimits } from '../common/jsonata';
 import { IntegrationErrorCode, IntegrationProblem } from '../common/problems';
 import type { IntegrationConfig } from '../config';
-import { DeliveryIntake, targetOf } from '../delivery/delivery-intake';
+import { causedBy, DeliveryIntake, targetOf } from '../delivery/delivery-intake';
 import { DeliverySender } from '../delivery/delivery-sender';
 import type { NewDelivery, QueuedDelivery } from '../delivery/delivery.repository';
 import { DestinationGuard } from '../outbound/destination-guard';
@@ -164,6 +164,7 @@ export class WebhooksService implements OnModuleInit {
           },
           body: JSON.stringify(event),
           expiresAt: this.intake.expiresAt(),
+          ...causedBy(event),
         });
       }
     }

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "delivery" ADD COLUMN     "trace_context" JSONB NOT NULL DEFAULT '{}';
+
