@@ -67,6 +67,14 @@ export class CommandService implements OnModuleInit {
       start: () => this.start(),
       stop: () => this.stop(),
       isRunning: () => this.running && this.consumer.isRunning() && this.listener !== undefined,
+      notRunningBecause: () =>
+        [
+          !this.running && 'not started',
+          !this.consumer.isRunning() && `commands consumer ${this.consumer.health().state}`,
+          !this.listener && 'not listening for command notifications',
+        ]
+          .filter(Boolean)
+          .join(', '),
     });
   }
 

@@ -28,6 +28,8 @@ export interface ManagedWorker {
   /** Drains: finishes the batch in hand and commits what is durable. */
   stop(): Promise<void>;
   isRunning(): boolean;
+  /** Why it is not running, for the readiness report (e.g. a consumer's state). */
+  notRunningBecause?(): string;
 }
 
 /**
@@ -61,7 +63,10 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnModuleDestroy
   /** Starts at application bootstrap (or now, if it already happened). */
   addWorker(worker: ManagedWorker): void {
     this.workers.push(worker);
-    this.checks.push({ name: worker.name, check: async () => worker.isRunning() });
+    this.checks.push({
+      name: worker.name,
+      check: async () => (worker.isRunning() ? true : { ok: false, detail: worker.notRunningBecause?.() }),
+    });
     if (this.workersStarted) void this.startWorker(worker);
   }
 
