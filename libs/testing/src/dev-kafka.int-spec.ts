@@ -73,6 +73,7 @@ async function consume(
 describe('dev-kafka broker with kafkajs', () => {
   const readings = 'urbis.test.readings.v1';
   const commands = 'urbis.test.commands.v1';
+  const dimming = 'urbis.test.dimming.v1';
   const groupId = 'urbis-test-group';
   let workDir: string;
   let bootstrapFile: string;
@@ -84,7 +85,7 @@ describe('dev-kafka broker with kafkajs', () => {
     workDir = mkdtempSync(path.join(tmpdir(), 'urbis-dev-kafka-'));
     bootstrapFile = path.join(workDir, 'bootstrap-servers');
     broker = await startDevKafka({
-      topics: [readings, `${commands}:1`],
+      topics: [readings, `${commands}:1`, `${dimming}:1`],
       partitions: 3,
       bootstrapFile,
       groupInitialRebalanceDelayMs: 100,
@@ -205,6 +206,27 @@ describe('dev-kafka broker with kafkajs', () => {
       for (const consumer of consumers) await consumer.disconnect().catch(() => undefined);
       await producer.disconnect();
       await admin.disconnect();
+    }
+  });
+
+  it('answers a fetch with every producer batch that fits, as a real broker does (patch 0002)', async () => {
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+    // 50 produce requests of one message each to one partition, all written before anyone reads.
+    for (let i = 0; i < 50; i++) await producer.send({ topic: dimming, messages: [{ key: 'lamp', value: `dim ${i}` }] });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: 'urbis-test-batches', allowAutoTopicCreation: false });
+    const batches: number[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: dimming, fromBeginning: true });
+    await consumer.run({ eachBatch: async ({ batch }) => void batches.push(batch.messages.length) });
+    try {
+      await waitFor(() => batches.reduce((sum, n) => sum + n, 0) >= 50, 30_000, 'the 50 messages');
+      // Unpatched, the mock returned one producer batch per fetch: 50 batches of 1.
+      expect(batches[0]).toBeGreaterThan(1);
+      expect(batches.length).toBeLessThan(10);
+    } finally {
+      await consumer.disconnect();
     }
   });
 
