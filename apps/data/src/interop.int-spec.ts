@@ -136,12 +136,13 @@ describe('interoperability and the observation ingest path', () => {
         },
       });
 
-    it('upserts current state and history once per event, and publishes data.entity.changed.v1', async () => {
+    it('upserts current state and history once per event, and publishes data.entity.changed.v1 per reading, also within one batch', async () => {
       const id = entityId('AirQualityObserved');
       const first = observation('alpha', 'aq-1', id, 30);
-      await publisher.publish('devices.observation.decoded.v1', [first, first], { key: `alpha/${id}` });
       const second = observation('alpha', 'aq-1', id, 31);
-      await publisher.publish('devices.observation.decoded.v1', [second], { key: `alpha/${id}` });
+      // One produce request: one consumer batch holds the duplicate and both readings of the entity,
+      // and each reading is still a change of its own (its event, its history instance).
+      await publisher.publish('devices.observation.decoded.v1', [first, first, second], { key: `alpha/${id}` });
       await eventually(async () => {
         const read = await broker.call<Record<string, unknown>>('GET', `/ngsi-ld/v1/entities/${id}?options=keyValues`);
         return read.status === 200 && read.body['no2'] === 31;

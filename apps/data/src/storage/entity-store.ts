@@ -12,7 +12,11 @@ import { type StoredAttribute, type StoredEntity, subAttributesOf } from '../ngs
 import { BatchTransaction } from './batch-transaction';
 import { ENTITY_COLUMNS, type EntityRow, toStoredEntity } from './entity-rows';
 
-/** One entity's change in a committed batch: what the change hooks see. */
+/**
+ * What one operation of a committed batch did to one entity: what the change hooks see (one
+ * event, one notification check per operation, also when several operations of a batch change
+ * the same entity: each reading is a change of its own).
+ */
 export interface EntityChange {
   tenant: string;
   before: StoredEntity | null;
@@ -20,7 +24,7 @@ export interface EntityChange {
   /** Attribute IRIs whose instances were written or removed. */
   attributes: string[];
   at: string;
-  /** The trace of the (last) operation that made the change: its events and notifications continue it. */
+  /** The trace of the operation that made the change: its events and notifications continue it. */
   trace?: Context;
 }
 
@@ -203,9 +207,10 @@ export class EntityStore implements OnModuleInit {
     }
     const state = new Map<string, StoredEntity | null>(original);
 
-    // Each operation's instances go to the history, also those a later operation of the batch replaces.
+    // Each operation's change goes to the hooks and its instances to the history, also when a
+    // later operation of the batch changes the entity again; the rows get the net result.
     const history: object[] = [];
-    const traces = new Map<string, Context | undefined>();
+    const changes: EntityChange[] = [];
     const outcomes: Outcome[] = operations.map((operation) => {
       const key = keyOf(operation.tenant, operation.entityId);
       try {
@@ -213,24 +218,32 @@ export class EntityStore implements OnModuleInit {
         const change = operation.mutate(previous, now);
         state.set(key, change.next);
         if (change.next !== previous) {
-          traces.set(key, operation.trace);
-          history.push(...historyRowsOf({ tenant: operation.tenant, before: previous, after: change.next, attributes: stampChanges(previous, change.next, now), at: now }));
+          const made: EntityChange = {
+            tenant: operation.tenant,
+            before: previous,
+            after: change.next,
+            attributes: stampChanges(previous, change.next, now),
+            at: now,
+            trace: operation.trace,
+          };
+          changes.push(made);
+          history.push(...historyRowsOf(made));
         }
         return { ok: true, result: change.result };
       } catch (error) {
         return { ok: false, error };
       }
     });
+    if (changes.length === 0) return outcomes;
 
-    const changes: EntityChange[] = [];
+    const net: EntityChange[] = [];
     for (const [key, after] of state) {
       const before = original.get(key) ?? null;
       if (after === before) continue;
       const { tenant } = keys.get(key) as { tenant: string };
-      changes.push({ tenant, before, after, attributes: stampChanges(before, after, now), at: now, trace: traces.get(key) });
+      net.push({ tenant, before, after, attributes: stampChanges(before, after, now), at: now });
     }
-    if (changes.length === 0) return outcomes;
-    await this.write(tx, changes, pks, history);
+    await this.write(tx, net, pks, history);
     for (const hook of this.hooks) await hook(tx, changes);
     return outcomes;
   }

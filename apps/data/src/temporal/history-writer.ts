@@ -37,8 +37,12 @@ export class HistoryWriter implements OnModuleInit {
   }
 
   private recordEntities(tx: BatchTransaction, changes: readonly EntityChange[]): void {
-    const present = changes.filter((change) => change.after).map((change) => rowOf(change.tenant, change.after as StoredEntity, change.at));
-    const gone = changes.filter((change) => !change.after && change.before).map((change) => ({ tenant: change.tenant, id: change.before?.id, at: change.at }));
+    // One row per entity: its last change in the batch (an upsert may not touch a row twice).
+    const last = new Map<string, EntityChange>();
+    for (const change of changes) last.set(`${change.tenant}\u0000${(change.after ?? change.before)?.id}`, change);
+    const latest = [...last.values()];
+    const present = latest.filter((change) => change.after).map((change) => rowOf(change.tenant, change.after as StoredEntity, change.at));
+    const gone = latest.filter((change) => !change.after && change.before).map((change) => ({ tenant: change.tenant, id: change.before?.id, at: change.at }));
     if (present.length > 0) {
       tx.defer(
         `INSERT INTO temporal_entity (tenant, id, types, scopes, created_at, modified_at, deleted_at)

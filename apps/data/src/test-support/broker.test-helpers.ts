@@ -64,7 +64,7 @@ export async function startBroker(name: string, env: Record<string, string> = {}
       DATABASE_URL: database.url,
       KAFKA_BROKERS: kafka.bootstrapServers.join(','),
       OIDC_ISSUER_URL: idp.issuer,
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
       ...env,
     });
   } catch (error) {
