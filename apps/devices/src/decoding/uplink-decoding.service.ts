@@ -4,11 +4,11 @@ import { createEvent, type EventOf } from '@urbis/contracts';
 import {
   claimEvents,
   enqueueEvents,
-  traceContextOf,
   messageKeyOf,
   type OutboxItem,
   OutboxRelay,
   PermanentEventError,
+  traceContextOf,
 } from '@urbis/messaging';
 import { SERVICE_CONFIG } from '@urbis/runtime';
 import { DecodeError } from '../codecs/decode-error';
