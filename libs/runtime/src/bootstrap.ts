@@ -151,7 +151,10 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   if (ownProcess) {
     const onSignal = (signal: NodeJS.Signals) => {
       const deadline = setTimeout(() => {
-        logger.fatal({ timeoutMs: config.shutdown.timeoutMs }, 'shutdown timed out; exiting');
+        logger.fatal(
+          { timeoutMs: config.shutdown.timeoutMs, workersStillStopping: lifecycle.workersStillStopping },
+          'shutdown timed out; exiting',
+        );
         process.exit(1);
       }, config.shutdown.timeoutMs);
       deadline.unref();

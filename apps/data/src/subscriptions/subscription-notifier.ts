@@ -188,9 +188,16 @@ export class SubscriptionNotifier implements OnModuleInit {
     return hits.filter((hit) => hit.subscription.throttlingMs === undefined || claimed.has(hit.subscription));
   }
 
-  /** One notification per subscription and reason for the batch (split when large), entities in change order. */
+  /**
+   * One notification per subscription and reason for the batch (split when large, and where an
+   * entity changed again), entities in change order.
+   */
   private render(hits: readonly Hit[], notifiedAt: string): OutboxItem[] {
-    const groups = new Map<CompiledSubscription, Map<NotificationTrigger, NotifiedEntity[]>>();
+    // Per subscription and reason, lists of entities in change order; an entity changed again in
+    // the batch starts a new list, so a notification shows each entity once and the last one its
+    // latest state.
+    type Listed = { entities: NotifiedEntity[]; ids: Set<string> };
+    const groups = new Map<CompiledSubscription, Map<NotificationTrigger, Listed[]>>();
     // A notification continues the trace of its first entity's change (the reading that caused it).
     const traces = new Map<NotifiedEntity, Context | undefined>();
     for (const hit of hits) {
@@ -214,11 +221,17 @@ export class SubscriptionNotifier implements OnModuleInit {
         continue;
       }
       traces.set(rendered, hit.facts.change.trace);
-      const byReason = groups.get(hit.subscription) ?? new Map<NotificationTrigger, NotifiedEntity[]>();
+      const byReason = groups.get(hit.subscription) ?? new Map<NotificationTrigger, Listed[]>();
       groups.set(hit.subscription, byReason);
-      const entities = byReason.get(hit.reason);
-      if (entities) entities.push(rendered);
-      else byReason.set(hit.reason, [rendered]);
+      const lists = byReason.get(hit.reason) ?? [];
+      byReason.set(hit.reason, lists);
+      const current = lists[lists.length - 1];
+      if (current && !current.ids.has(rendered.state.id)) {
+        current.entities.push(rendered);
+        current.ids.add(rendered.state.id);
+      } else {
+        lists.push({ entities: [rendered], ids: new Set([rendered.state.id]) });
+      }
     }
     const items: OutboxItem[] = [];
     const limits = {
@@ -226,8 +239,8 @@ export class SubscriptionNotifier implements OnModuleInit {
       maxBytes: MAX_NOTIFICATION_BYTES,
     };
     for (const [subscription, byReason] of groups) {
-      for (const [reason, entities] of byReason) {
-        for (const chunk of chunked(entities, limits)) {
+      for (const [reason, lists] of byReason) {
+        for (const chunk of lists.flatMap((list) => chunked(list.entities, limits))) {
           const first = chunk[0];
           items.push({ ...notificationEvent(subscription, chunk, notifiedAt, reason), trace: first && traces.get(first) });
         }

@@ -1401,5 +1401,23 @@ describe('NGSI-LD subscriptions', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(notifications(id)).toHaveLength(1);
     });
+
+    it('notifies each change of an entity changed twice in one batch, once per notification, the latest last', async () => {
+      const entity = entityId('Sensor');
+      const id = await subscribe({
+        entities: [{ type: 'Sensor', id: entity }],
+        notification: { format: 'keyValues', endpoint: { uri: RECEIVER } },
+      });
+      const upserted = await broker.call('POST', '/ngsi-ld/v1/entityOperations/upsert', {
+        body: [1, 2].map((speed) => ({ id: entity, type: 'Sensor', speed: { type: 'Property', value: speed } })),
+        headers: LINK,
+      });
+      expect(upserted.status).toBeLessThan(300);
+      const events = await waitNotifications(id, 2);
+      expect(events.map((event) => dataOf(event as Requested))).toEqual([
+        [{ id: entity, type: 'Sensor', speed: 1 }],
+        [{ id: entity, type: 'Sensor', speed: 2 }],
+      ]);
+    });
   });
 });

@@ -48,6 +48,8 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnModuleDestroy
   private readonly workers: ManagedWorker[] = [];
   private workersStarted = false;
   private stopping = false;
+  /** Workers asked to stop that have not finished yet (named in a shutdown that times out). */
+  private readonly stoppingWorkers = new Set<string>();
 
   constructor(@Inject(SERVICE_LOGGER) private readonly logger: Logger) {}
 
@@ -74,6 +76,11 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnModuleDestroy
     return this.stopping;
   }
 
+  /** The workers still stopping, by name. */
+  get workersStillStopping(): string[] {
+    return [...this.stoppingWorkers];
+  }
+
   async readiness(): Promise<ReadinessReport> {
     const checks: CheckResult[] = await Promise.all(this.checks.map((check) => runCheck(check)));
     if (this.stopping) checks.unshift({ name: 'shutdown', ok: false, detail: 'shutting down' });
@@ -93,13 +100,15 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnModuleDestroy
       'shutting down: not ready, stopping workers',
     );
     await Promise.all(
-      this.workers.map((worker) =>
-        worker
+      this.workers.map((worker) => {
+        this.stoppingWorkers.add(worker.name);
+        return worker
           .stop()
           .catch((error: unknown) =>
             this.logger.error({ err: error, worker: worker.name }, 'worker did not stop cleanly'),
-          ),
-      ),
+          )
+          .finally(() => this.stoppingWorkers.delete(worker.name));
+      }),
     );
   }
 
