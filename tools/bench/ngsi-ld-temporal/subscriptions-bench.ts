@@ -15,12 +15,11 @@
 // Kafka timestamp (when the outbox relay produced it). Each phase also reports the CPU time per
 // observation of the service process and of its PostgreSQL backends (../ngsi-ld/cpu-meter.ts).
 // BENCH_CPU_PROF=<dir> and BENCH_<NAME>=value: see ../ngsi-ld/bench-service.ts.
-import { createEvent, type EventOf, provisionedTopics } from '@urbis/contracts';
+import { createEvent, type EventOf } from '@urbis/contracts';
 import { createKafka, EventPublisher } from '@urbis/messaging';
-import { applyMigrations, buildDevKafka, createTestDatabase, startDevIdp, startDevKafka, startServiceProcess, TEST_REALM_FILE } from '@urbis/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { benchServiceEnv, cpuProfileArgs, monotonicMicros } from '../ngsi-ld/bench-service';
+import { monotonicMicros, startDataForBench } from '../ngsi-ld/bench-service';
 import { CpuMeter, type CpuReading, machineLoad, perOperation } from '../ngsi-ld/cpu-meter';
 
 const OBSERVATIONS = Number(process.argv[2] ?? 10_000);
@@ -84,23 +83,7 @@ interface Phase {
 }
 
 async function main(): Promise<void> {
-  const database = await createTestDatabase('bench_subscriptions');
-  await buildDevKafka();
-  const [kafka, idp] = await Promise.all([startDevKafka({ topics: provisionedTopics(), brokers: 1 }), startDevIdp({ realmFile: TEST_REALM_FILE }), applyMigrations('data', database.url)]);
-  const service = await startServiceProcess(
-    'data',
-    {
-      HOST: '127.0.0.1',
-      DATABASE_URL: database.url,
-      KAFKA_BROKERS: kafka.bootstrapServers.join(','),
-      OIDC_ISSUER_URL: idp.issuer,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      ...benchServiceEnv(),
-    },
-    60_000,
-    cpuProfileArgs(),
-  );
+  const { database, kafka, idp, service, stop } = await startDataForBench('bench_subscriptions');
   const token = await idp.passwordToken('test-app', 'test-app-secret', 'otto', 'otto-pw');
   const db = new Client({ connectionString: database.url });
   await db.connect();
@@ -213,9 +196,7 @@ async function main(): Promise<void> {
     await publisher.disconnect().catch(() => undefined);
     await db.end();
     await meterDb.end();
-    await service.stop();
-    await Promise.all([kafka.stop(), idp.stop()]);
-    await database.drop();
+    await stop();
   }
 }
 

@@ -7,10 +7,10 @@
 // written straight into attribute_instance with SQL (fast); 1 % arrives through
 // POST /temporal/entities/{id}/attrs and 0.5 % as device observations on Kafka
 // (devices.observation.decoded.v1), so both real write paths are part of the history read.
-import { createEvent, provisionedTopics } from '@urbis/contracts';
+import { createEvent } from '@urbis/contracts';
 import { createKafka, EventPublisher } from '@urbis/messaging';
-import { applyMigrations, buildDevKafka, createTestDatabase, startDevIdp, startDevKafka, startServiceProcess, TEST_REALM_FILE } from '@urbis/testing';
 import { Client } from 'pg';
+import { startDataForBench } from '../ngsi-ld/bench-service';
 
 const INSTANCES = Number(process.argv[2] ?? 1_000_000);
 const SAMPLES = Number(process.argv[3] ?? 50);
@@ -41,17 +41,7 @@ async function timed(run: () => Promise<unknown>, times: number): Promise<string
 }
 
 async function main(): Promise<void> {
-  const database = await createTestDatabase('bench_temporal');
-  await buildDevKafka();
-  const [kafka, idp] = await Promise.all([startDevKafka({ topics: provisionedTopics(), brokers: 1 }), startDevIdp({ realmFile: TEST_REALM_FILE }), applyMigrations('data', database.url)]);
-  const broker = await startServiceProcess('data', {
-    HOST: '127.0.0.1',
-    DATABASE_URL: database.url,
-    KAFKA_BROKERS: kafka.bootstrapServers.join(','),
-    OIDC_ISSUER_URL: idp.issuer,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-  });
+  const { database, kafka, idp, service: broker, stop } = await startDataForBench('bench_temporal');
   // The operator's token, renewed every minute (the realm's tokens are short-lived).
   let token = { value: '', at: 0 };
   const bearer = async () => {
@@ -173,9 +163,7 @@ async function main(): Promise<void> {
   } finally {
     await publisher.disconnect().catch(() => undefined);
     await db.end();
-    await broker.stop();
-    await Promise.all([kafka.stop(), idp.stop()]);
-    await database.drop();
+    await stop();
   }
 }
 

@@ -9,20 +9,10 @@
 // phase also reports the CPU time per operation of the service process and of its PostgreSQL
 // backends (cpu-meter.ts), which the shared machine's load moves much less than the rates.
 // BENCH_CPU_PROF=<dir> and BENCH_<NAME>=value: see bench-service.ts.
-import { provisionedTopics } from '@urbis/contracts';
-import {
-  applyMigrations,
-  buildDevKafka,
-  createTestDatabase,
-  startDevIdp,
-  startDevKafka,
-  startServiceProcess,
-  TEST_REALM_FILE,
-} from '@urbis/testing';
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
-import { benchServiceEnv, cpuProfileArgs, monotonicMicros } from './bench-service';
+import { monotonicMicros, startDataForBench } from './bench-service';
 import { CpuMeter, machineLoad, perOperation } from './cpu-meter';
 import { ActiveContext, type LocalContext } from '../../../apps/data/src/contexts/active-context';
 import { CORE_CONTEXT } from '../../../apps/data/src/contexts/core-context';
@@ -66,27 +56,7 @@ async function timed(run: () => Promise<unknown>, times: number): Promise<{ p50:
 
 async function main(): Promise<void> {
   execFileSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' });
-  const database = await createTestDatabase('bench_ngsild');
-  await buildDevKafka();
-  const [kafka, idp] = await Promise.all([
-    startDevKafka({ topics: provisionedTopics(), brokers: 1 }),
-    startDevIdp({ realmFile: TEST_REALM_FILE }),
-    applyMigrations('data', database.url),
-  ]);
-  const broker = await startServiceProcess(
-    'data',
-    {
-      HOST: '127.0.0.1',
-      DATABASE_URL: database.url,
-      KAFKA_BROKERS: kafka.bootstrapServers.join(','),
-      OIDC_ISSUER_URL: idp.issuer,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      ...benchServiceEnv(),
-    },
-    60_000,
-    cpuProfileArgs(),
-  );
+  const { database, idp, service: broker, stop } = await startDataForBench('bench_ngsild');
   // An operator of tenant alpha: writes everything (an integrator without data-access grants writes nothing).
   const token = () => idp.passwordToken('test-app', 'test-app-secret', 'otto', 'otto-pw');
   const call = async (method: string, route: string, body?: unknown, bearer?: string) => {
@@ -235,9 +205,7 @@ async function main(): Promise<void> {
   } finally {
     await meterDb.end();
     await pool.end();
-    await broker.stop();
-    await Promise.all([kafka.stop(), idp.stop()]);
-    await database.drop();
+    await stop();
   }
 }
 
