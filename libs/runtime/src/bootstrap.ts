@@ -152,7 +152,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
     const onSignal = (signal: NodeJS.Signals) => {
       const deadline = setTimeout(() => {
         logger.fatal(
-          { timeoutMs: config.shutdown.timeoutMs, workersStillStopping: lifecycle.workersStillStopping },
+          { timeoutMs: config.shutdown.timeoutMs, ...lifecycle.shutdownProgress },
           'shutdown timed out; exiting',
         );
         process.exit(1);

@@ -9,6 +9,9 @@ import type { Logger } from '@urbis/observability';
 import { SERVICE_LOGGER } from '../tokens';
 import { type CheckResult, type ReadinessCheck, type ReadinessReport, runCheck } from './readiness';
 
+/** How long one connection may take to close on shutdown. */
+export const CONNECTION_CLOSE_TIMEOUT_MS = 5_000;
+
 /**
  * A connection the service opens at boot and closes last: database, Kafka producer. Its
  * `check` is a readiness check; `close` runs after in-flight HTTP requests finished.
@@ -50,6 +53,9 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnModuleDestroy
   private stopping = false;
   /** Workers asked to stop that have not finished yet (named in a shutdown that times out). */
   private readonly stoppingWorkers = new Set<string>();
+  /** The connection being closed, while one is. */
+  private closingConnection: string | undefined;
+  private phase: 'running' | 'stopping workers' | 'closing the HTTP server' | 'closing connections' | 'closed' = 'running';
 
   constructor(@Inject(SERVICE_LOGGER) private readonly logger: Logger) {}
 
@@ -76,9 +82,13 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnModuleDestroy
     return this.stopping;
   }
 
-  /** The workers still stopping, by name. */
-  get workersStillStopping(): string[] {
-    return [...this.stoppingWorkers];
+  /** Where a shutdown is: the workers still stopping, the connection being closed (for a shutdown that times out). */
+  get shutdownProgress(): { phase: string; workersStillStopping: string[]; closingConnection?: string } {
+    return {
+      phase: this.phase,
+      workersStillStopping: [...this.stoppingWorkers],
+      ...(this.closingConnection !== undefined && { closingConnection: this.closingConnection }),
+    };
   }
 
   async readiness(): Promise<ReadinessReport> {
@@ -95,6 +105,7 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnModuleDestroy
 
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
+    this.phase = 'stopping workers';
     this.logger.info(
       { workers: this.workers.map((w) => w.name) },
       'shutting down: not ready, stopping workers',
@@ -110,16 +121,36 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnModuleDestroy
           .finally(() => this.stoppingWorkers.delete(worker.name));
       }),
     );
+    // Nest closes the HTTP server next (in-flight requests finish), then onApplicationShutdown.
+    this.phase = 'closing the HTTP server';
   }
 
+  /**
+   * Closes the connections, last opened first. The workers have drained by now (nothing durable
+   * is pending), so a close that hangs is logged and left to the process exit after
+   * CONNECTION_CLOSE_TIMEOUT_MS instead of holding the shutdown.
+   */
   async onApplicationShutdown(): Promise<void> {
+    this.phase = 'closing connections';
     for (const connection of [...this.connections].reverse()) {
+      this.closingConnection = connection.name;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timed out'>((resolve) => {
+        timer = setTimeout(() => resolve('timed out'), CONNECTION_CLOSE_TIMEOUT_MS);
+      });
       try {
-        await connection.close();
+        const outcome = await Promise.race([connection.close(), timedOut]);
+        if (outcome === 'timed out') {
+          this.logger.error({ connection: connection.name, timeoutMs: CONNECTION_CLOSE_TIMEOUT_MS }, 'connection did not close in time; left to the exit');
+        }
       } catch (error) {
         this.logger.error({ err: error, connection: connection.name }, 'connection did not close cleanly');
+      } finally {
+        clearTimeout(timer);
       }
     }
+    this.closingConnection = undefined;
+    this.phase = 'closed';
     this.logger.info('connections closed');
   }
 
