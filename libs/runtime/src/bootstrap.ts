@@ -135,6 +135,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   }
 
   const lifecycle = app.get(ServiceLifecycle);
+  lifecycle.attachHttpServer(app.getHttpServer());
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;

@@ -13,6 +13,13 @@ import { type CheckResult, type ReadinessCheck, type ReadinessReport, runCheck }
 export const CONNECTION_CLOSE_TIMEOUT_MS = 5_000;
 
 /**
+ * How long requests still in flight get once the workers stopped; then every HTTP connection
+ * still open (a keep-alive one that became idle after the server began closing, which the server
+ * would otherwise keep for its 72 s keep-alive timeout) is closed so the server can finish closing.
+ */
+export const HTTP_DRAIN_MS = 5_000;
+
+/**
  * A connection the service opens at boot and closes last: database, Kafka producer. Its
  * `check` is a readiness check; `close` runs after in-flight HTTP requests finished.
  */
@@ -56,8 +63,15 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnModuleDestroy
   /** The connection being closed, while one is. */
   private closingConnection: string | undefined;
   private phase: 'running' | 'stopping workers' | 'closing the HTTP server' | 'closing connections' | 'closed' = 'running';
+  private httpServer: { closeAllConnections(): void } | undefined;
+  private httpDrain: NodeJS.Timeout | undefined;
 
   constructor(@Inject(SERVICE_LOGGER) private readonly logger: Logger) {}
+
+  /** The service's HTTP server, whose remaining connections are closed HTTP_DRAIN_MS into its close. */
+  attachHttpServer(server: { closeAllConnections(): void }): void {
+    this.httpServer = server;
+  }
 
   addCheck(check: ReadinessCheck): void {
     this.checks.push(check);
@@ -123,6 +137,14 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnModuleDestroy
     );
     // Nest closes the HTTP server next (in-flight requests finish), then onApplicationShutdown.
     this.phase = 'closing the HTTP server';
+    if (this.httpServer) {
+      const server = this.httpServer;
+      this.httpDrain = setTimeout(() => {
+        this.logger.warn({ drainMs: HTTP_DRAIN_MS }, 'closing the HTTP connections still open');
+        server.closeAllConnections();
+      }, HTTP_DRAIN_MS);
+      this.httpDrain.unref();
+    }
   }
 
   /**
@@ -131,6 +153,7 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnModuleDestroy
    * CONNECTION_CLOSE_TIMEOUT_MS instead of holding the shutdown.
    */
   async onApplicationShutdown(): Promise<void> {
+    clearTimeout(this.httpDrain);
     this.phase = 'closing connections';
     for (const connection of [...this.connections].reverse()) {
       this.closingConnection = connection.name;
