@@ -17,10 +17,8 @@ import {
   type ServiceProcess,
   startDevKafka,
   startServiceProcess,
-  tsNodeArgs,
-  tsNodeEnv,
 } from '@urbis/testing';
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -28,7 +26,8 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { LatencyHistogram } from './latency-histogram';
-import type { FromWorker, ToWorker, WorkerDevice } from './load-worker';
+import type { WorkerDevice } from './load-worker';
+import { LoadWorkers } from './load-workers';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2)
@@ -138,45 +137,7 @@ const devKafkaPids = (): number[] => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-class LoadGenerator {
-  private readonly workers: ChildProcess[] = [];
-
-  get pids(): number[] {
-    return this.workers.map((worker) => worker.pid as number);
-  }
-
-  constructor(count: number) {
-    const root = findRepoRoot();
-    for (let i = 0; i < count; i++) {
-      this.workers.push(
-        fork(path.join(root, 'tools/bench/connectivity/load-worker.ts'), [], {
-          execArgv: tsNodeArgs('').slice(0, -1),
-          env: { ...process.env, ...tsNodeEnv() },
-        }),
-      );
-    }
-  }
-
-  private ask<K extends FromWorker['kind']>(
-    messages: ToWorker[],
-    kind: K,
-  ): Promise<Extract<FromWorker, { kind: K }>[]> {
-    return Promise.all(
-      this.workers.map(
-        (worker, i) =>
-          new Promise<Extract<FromWorker, { kind: K }>>((resolve) => {
-            const onMessage = (message: FromWorker) => {
-              if (message.kind !== kind) return;
-              worker.off('message', onMessage);
-              resolve(message as Extract<FromWorker, { kind: K }>);
-            };
-            worker.on('message', onMessage);
-            worker.send(messages[i] as ToWorker);
-          }),
-      ),
-    );
-  }
-
+class LoadGenerator extends LoadWorkers {
   async connect(host: string, devices: WorkerDevice[]) {
     const slices = this.workers.map((_, i) => devices.filter((_, d) => d % this.workers.length === i));
     const replies = await this.ask(
@@ -211,9 +172,6 @@ class LoadGenerator {
     );
   }
 
-  stop(): void {
-    for (const worker of this.workers) worker.kill();
-  }
 }
 
 async function measure(

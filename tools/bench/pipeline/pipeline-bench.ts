@@ -12,15 +12,12 @@ import { type BulkRow, passwordGrant, PlatformApi } from '@urbis/simulator';
 import {
   applyMigrations,
   createTestDatabase,
-  findRepoRoot,
   type Platform,
   type PostgresServer,
   startPlatform,
   startPostgresServer,
-  tsNodeArgs,
-  tsNodeEnv,
 } from '@urbis/testing';
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -28,7 +25,8 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { LatencyHistogram } from '../connectivity/latency-histogram';
-import type { FromWorker, ToWorker, WorkerDevice } from '../connectivity/load-worker';
+import type { WorkerDevice } from '../connectivity/load-worker';
+import { LoadWorkers } from '../connectivity/load-workers';
 import { type MeteredRole, type PhaseReading, ProcessMeter } from './process-meter';
 
 const args = new Map<string, string>();
@@ -66,41 +64,7 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T)
 
 // ---------------------------------------------------------------- load generator (tools/bench/connectivity)
 
-class LoadGenerator {
-  private readonly workers: ChildProcess[] = [];
-
-  constructor(count: number) {
-    for (let i = 0; i < count; i++) {
-      this.workers.push(
-        fork(path.join(findRepoRoot(), 'tools/bench/connectivity/load-worker.ts'), [], {
-          execArgv: tsNodeArgs('').slice(0, -1),
-          env: { ...process.env, ...tsNodeEnv() },
-        }),
-      );
-    }
-  }
-
-  get pids(): number[] {
-    return this.workers.map((worker) => worker.pid as number);
-  }
-
-  private ask<K extends FromWorker['kind']>(messages: ToWorker[], kind: K): Promise<Extract<FromWorker, { kind: K }>[]> {
-    return Promise.all(
-      this.workers.map(
-        (worker, i) =>
-          new Promise<Extract<FromWorker, { kind: K }>>((resolve) => {
-            const onMessage = (message: FromWorker) => {
-              if (message.kind !== kind) return;
-              worker.off('message', onMessage);
-              resolve(message as Extract<FromWorker, { kind: K }>);
-            };
-            worker.on('message', onMessage);
-            worker.send(messages[i] as ToWorker);
-          }),
-      ),
-    );
-  }
-
+class LoadGenerator extends LoadWorkers {
   async connect(host: string, devices: WorkerDevice[]): Promise<{ connected: number; refused: number }> {
     const replies = await this.ask(
       this.workers.map((_, i) => ({ cmd: 'connect', host, devices: devices.filter((__, d) => d % this.workers.length === i), concurrency: 20 })),
@@ -120,9 +84,6 @@ class LoadGenerator {
     return { sent: sum('sent'), acked: sum('acked'), ackedInWindow: sum('ackedInWindow'), behind: sum('behind'), errors: sum('errors'), pubackP50: histogram.percentile(0.5) / 1000, pubackP99: histogram.percentile(0.99) / 1000 };
   }
 
-  stop(): void {
-    for (const worker of this.workers) worker.kill();
-  }
 }
 
 // ---------------------------------------------------------------- provisioning, through the public APIs
