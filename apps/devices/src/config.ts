@@ -13,6 +13,9 @@ export const configSchema = serviceConfigSchema(
     JSONATA_TIMEOUT_MS: integer(1, 10_000).default(50),
     JSONATA_MAX_DEPTH: integer(10, 10_000).default(200),
     DECODING_CONSUMER_GROUP: z.string().trim().min(1).default('urbis-devices-decoding'),
+    DECODING_CONCURRENCY: integer(1, 64)
+      .default(2)
+      .describe('Partitions decoded at once (one transaction each; one device is always on one partition)'),
     COMMANDS_CONSUMER_GROUP: z.string().trim().min(1).default('urbis-devices-commands'),
     COMMAND_SWEEP_INTERVAL_MS: integer(100, 600_000).default(1000),
     FIRMWARE_TICK_INTERVAL_MS: integer(100, 600_000).default(2000),
@@ -23,6 +26,7 @@ export const configSchema = serviceConfigSchema(
     firmware: { tickIntervalMs: env.FIRMWARE_TICK_INTERVAL_MS },
     decoding: {
       consumerGroup: env.DECODING_CONSUMER_GROUP,
+      concurrency: env.DECODING_CONCURRENCY,
       maxPayloadBytes: env.DECODE_MAX_PAYLOAD_BYTES,
       jsonata: { timeoutMs: env.JSONATA_TIMEOUT_MS, maxDepth: env.JSONATA_MAX_DEPTH, maxSequence: 10_000 },
     },

@@ -5,7 +5,7 @@ import { EventConsumer } from './consumer';
 /** Just enough of a kafkajs client to drive the consumer's lifecycle events; the real thing is in the int-specs. */
 function fakeKafka() {
   const emitter = new EventEmitter();
-  const events = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash', STOP: 'consumer.stop' };
+  const events = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash', STOP: 'consumer.stop', REQUEST: 'consumer.network.request' };
   const consumer = {
     events,
     on: (event: string, listener: (payload: unknown) => void) => emitter.on(event, listener),
@@ -15,7 +15,12 @@ function fakeKafka() {
     stop: async () => void emitter.emit(events.STOP, { payload: {} }),
     disconnect: async () => undefined,
   };
-  const producer = { connect: async () => undefined, disconnect: async () => undefined };
+  const producer = {
+    events: { REQUEST: 'producer.network.request' },
+    on: () => undefined,
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+  };
   const kafka = { consumer: () => consumer, producer: () => producer } as unknown as Kafka;
   return {
     kafka,

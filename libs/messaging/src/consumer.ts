@@ -3,6 +3,7 @@ import { dlqTopicOf, EventOf, isTopicName, TopicName } from '@urbis/contracts';
 import { messageContext } from '@urbis/observability';
 import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { backoffDelay, BackoffOptions, sleep } from './backoff';
+import { recordRequestDurations } from './client-metrics';
 import { decodeEvent } from './decode';
 import { buildDlqHeaders, DeadLetterKind } from './dlq';
 import { errorMessage, errorsOnlyLogger, MessagingLogger } from './logger';
@@ -117,7 +118,7 @@ const handledContexts = new WeakMap<object, Context>();
  * The trace an event handed to a handler belongs to: a `process <topic>` span of this service,
  * a child of the span that produced the event. Give it to what the event causes (an outbox item's
  * `trace`, a queued delivery) so that one reading stays one trace across services, although
- * handlers take events in batches (and the kafkajs instrumentation runs them in a batch trace).
+ * handlers take events in batches.
  * Undefined outside a handler call.
  */
 export function traceContextOf(event: object): Context | undefined {
@@ -189,6 +190,8 @@ export class EventConsumer {
       allowAutoTopicCreation: false,
       createPartitioner: KeyHashPartitioner,
     });
+    recordRequestDurations(this.consumer);
+    recordRequestDurations(this.dlqProducer);
 
     // kafkajs on a crash: disconnects (emitting STOP), emits CRASH, and restarts unless the error is
     // not retriable; after a restart it emits GROUP_JOIN again. Only our own stop() means "stopped".

@@ -1,7 +1,7 @@
 import { type Context, context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { isWrapped } from '@opentelemetry/instrumentation';
 import { createEvent, EventOf, TopicName, TOPICS, eventSchemaOf } from '@urbis/contracts';
 import { Kafka, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
+import { recordRequestDurations } from './client-metrics';
 import { describeIssues } from './decode';
 import { errorsOnlyLogger, MessagingLogger } from './logger';
 import { KeyHashPartitioner } from './partitioner';
@@ -111,10 +111,7 @@ export interface EventPublisherOptions {
  *
  * Tracing: one `send` span per produce request. Each message carries the trace context it was
  * given in its headers (a reading's own trace, a row's enqueue-time trace), else that of the send
- * span. The request goes through kafkajs's own `sendBatch`, not the kafkajs instrumentation's
- * wrapper around it, which would start a span and record a metric point per message, and overwrite
- * every message's `traceparent` with its span. (The instrumentation's per-request duration metric
- * stays: it listens to the producer's request events.)
+ * span. Every request is measured in `messaging.client.operation.duration` (`recordRequestDurations`).
  */
 export class EventPublisher {
   private readonly producer: Producer;
@@ -131,6 +128,7 @@ export class EventPublisher {
       // murmur2 on the key, as the Java client: a key lands on the same partition whoever publishes it.
       createPartitioner: KeyHashPartitioner,
     });
+    recordRequestDurations(this.producer);
     this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));
     this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
   }
@@ -179,9 +177,7 @@ export class EventPublisher {
     const sendContext = trace.setSpan(context.active(), span);
     try {
       const topicMessages = toTopicMessages(outgoing, sendContext);
-      const sendBatch: unknown = this.producer.sendBatch;
-      const unwrapped = (isWrapped(sendBatch) ? sendBatch.__original : sendBatch) as Producer['sendBatch'];
-      const metadata = await unwrapped.call(this.producer, { topicMessages, acks: -1 });
+      const metadata = await this.producer.sendBatch({ topicMessages, acks: -1 });
       this.logger.debug('published events', { count: outgoing.length });
       return metadata;
     } catch (error) {

@@ -11,4 +11,5 @@ export {
 } from './telemetry';
 export { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './metrics';
 export { createLogger, NestPinoLogger, type Logger, type LoggerOptions } from './logger';
-export { messageContext, withMessageContext, type KafkaMessageHeaders } from './kafka-context';
+export { messageContext, type KafkaMessageHeaders } from './kafka-context';
+export { recordHttpRoute } from './http-route';

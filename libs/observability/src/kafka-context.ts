@@ -19,13 +19,3 @@ const headerGetter: TextMapGetter<KafkaMessageHeaders> = {
 export function messageContext(headers: KafkaMessageHeaders | undefined): Context {
   return propagation.extract(context.active(), headers ?? {}, headerGetter);
 }
-
-/**
- * Runs `handle` in the producer's trace. Needed with kafkajs `eachBatch`: its instrumentation
- * runs the batch handler in a new trace (a `poll` span) and only *links* each message's
- * `process` span to its producer, so spans a handler starts would otherwise leave the reading's
- * trace. `eachMessage` handlers already run in the producer's trace.
- */
-export function withMessageContext<T>(headers: KafkaMessageHeaders | undefined, handle: () => T): T {
-  return context.with(messageContext(headers), handle);
-}

@@ -4,7 +4,6 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { type Instrumentation, InstrumentationBase } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
@@ -30,7 +29,7 @@ export interface TelemetryOptions {
   readonly tracesExporters?: readonly TracesExporterName[];
   /** Replaces the exporter selection, e.g. `[new SimpleSpanProcessor(new InMemorySpanExporter())]` in tests. */
   readonly spanProcessors?: readonly SpanProcessor[];
-  /** Default: HTTP, NestJS core, pg and kafkajs (see `defaultInstrumentations`). */
+  /** Default: HTTP, NestJS core and pg (see `defaultInstrumentations`). */
   readonly instrumentations?: readonly Instrumentation[];
   /** Metric readers besides the Prometheus one that backs `renderMetrics()`. */
   readonly metricReaders?: readonly IMetricReader[];
@@ -60,7 +59,9 @@ export function defaultInstrumentations(): Instrumentation[] {
     }),
     new NestInstrumentation(),
     new PgInstrumentation({ requireParentSpan: true }),
-    new KafkaJsInstrumentation(),
+    // No kafkajs instrumentation: @urbis/messaging traces Kafka itself (a `send` span per produce
+    // request, a `process` span per event in its producer's trace, the trace context in the
+    // headers) and measures its requests; the instrumentation added a span per message.
   ];
 }
 
@@ -100,7 +101,7 @@ function spanProcessorsFor(exporters: readonly TracesExporterName[]): SpanProces
     if (exporters.includes('console')) processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
   }
   // A tracer provider must exist even without an exporter: it creates the ids that logs carry
-  // and that the kafkajs instrumentation writes into the message headers.
+  // and that Kafka message headers carry on.
   return processors.length ? processors : [new NoopSpanProcessor()];
 }
 
@@ -168,7 +169,7 @@ export async function shutdownTelemetry(): Promise<void> {
  * hook: Jest's module registry bypasses it, and so does a module required before
  * startTelemetry. Returns the same, now patched, exports.
  *
- * @example const { Kafka } = instrumentModule('kafkajs', require('kafkajs'));
+ * @example const pg = instrumentModule('pg', require('pg'));
  */
 export function instrumentModule<T>(moduleName: string, moduleExports: T, moduleVersion?: string): T {
   let patched = moduleExports;

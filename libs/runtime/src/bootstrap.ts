@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AuditModule } from '@urbis/audit';
 import { AuthModule } from '@urbis/auth';
 import { type ServiceName, SERVICES } from '@urbis/contracts';
-import { createLogger, type Logger, NestPinoLogger, shutdownTelemetry } from '@urbis/observability';
+import { createLogger, type Logger, NestPinoLogger, recordHttpRoute, shutdownTelemetry } from '@urbis/observability';
 import type { BaseConfig } from './config/base-config';
 import { PROBLEM_CONTENT_TYPE } from './errors/problem';
 import { ServiceLifecycle } from './lifecycle/service-lifecycle';
@@ -73,6 +73,18 @@ function setUpOpenApi(app: NestFastifyApplication, name: string): void {
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }
 
+/** Each request's server span and duration metric carry the route it matched (`http.route`). */
+function nameRequestsByRoute(app: NestFastifyApplication): void {
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, _reply, done) => {
+      const route = request.routeOptions.url;
+      if (route) recordHttpRoute(route);
+      done();
+    });
+}
+
 /**
  * Once shutdown began, new requests are refused (503) and responses to those in flight close
  * their connection, so that closing the server does not wait out keep-alive timeouts.
@@ -125,6 +137,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
     app.flushLogs();
     const lifecycle = app.get(ServiceLifecycle);
     refuseNewRequestsWhenStopping(app, lifecycle);
+    nameRequestsByRoute(app);
     setUpOpenApi(app, name);
     await app.listen({ host: config.http.host, port: options.port ?? config.http.port });
   } catch (error) {

@@ -166,6 +166,8 @@ describe('service build output (what the images run)', () => {
         // the panels and alerts of deploy/monitoring read these
         for (const name of RUNTIME_METRICS) expect(exposition).toContain(name);
         expect(exposition).toMatch(/^http_server_request_duration_bucket\{.*http_response_status_code="200"/m);
+        // by the route matched (the server span is named after it too)
+        expect(exposition).toMatch(/^http_server_request_duration_count\{.*http_route="\/docs-json".* [1-9]/m);
         if (service === 'connectivity') expect(exposition).toContain('connectivity_mqtt_sessions');
       } finally {
         child.kill('SIGTERM');

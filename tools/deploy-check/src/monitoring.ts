@@ -1,6 +1,6 @@
 /**
  * Metrics every service exposes today on /metrics (libs/observability's runtime gauges and the
- * pg and kafkajs instrumentations; the OTel Prometheus serializer adds no unit suffix).
+ * pg instrumentation, @urbis/messaging's Kafka requests; the OTel Prometheus serializer adds no unit suffix).
  * The build-output test checks each of them on every service.
  */
 export const RUNTIME_METRICS = [

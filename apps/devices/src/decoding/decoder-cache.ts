@@ -2,7 +2,7 @@ import type { DecoderLimits } from '../codecs/profile-decoder';
 import { ProfileDecoder } from '../codecs/profile-decoder';
 import type { AttributeMapping, CodecSettings } from '../codecs/profile-definition';
 import type { JsonValue } from '../common/json';
-import type { DeviceProfile } from '../prisma-client/client';
+import type { DecodingDevice } from './decoding.repository';
 
 /** Compiled decoders by profile, recompiled when the profile's version changes. */
 export class DecoderCache {
@@ -13,14 +13,14 @@ export class DecoderCache {
     private readonly maxEntries = 10_000,
   ) {}
 
-  decoderOf(profile: DeviceProfile): ProfileDecoder {
+  decoderOf(profile: DecodingDevice['profile']): ProfileDecoder {
     const cached = this.decoders.get(profile.id);
     if (cached && cached.profile.version === profile.version) return cached;
     const config = profile.codecConfig as Record<string, JsonValue>;
     const codec = (
       profile.codec === 'jsonata'
         ? { type: 'jsonata', expression: String(config['expression']) }
-        : { type: profile.codec === 'cayenne_lpp' ? 'cayenne-lpp' : 'json' }
+        : { type: profile.codec }
     ) as CodecSettings;
     const decoder = new ProfileDecoder(
       {

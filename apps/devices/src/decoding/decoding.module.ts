@@ -47,6 +47,8 @@ export const UPLINK_CONSUMER = Symbol.for('urbis.devices.uplink-consumer');
         const consumer = new EventConsumer({
           kafka,
           groupId: config.decoding.consumerGroup,
+          // While one partition's transaction waits on the database, another's is decoded.
+          partitionsConsumedConcurrently: config.decoding.concurrency,
           logger: messagingLogger(logger),
           subscriptions: {
             'connectivity.uplink.received.v1': (events) => decoding.handle(events),

@@ -8,23 +8,22 @@ import {
   type OutboxItem,
   OutboxRelay,
   PermanentEventError,
+  type SqlExecutor,
   traceContextOf,
 } from '@urbis/messaging';
 import { SERVICE_CONFIG } from '@urbis/runtime';
 import { DecodeError } from '../codecs/decode-error';
 import type { DecodedObservation } from '../codecs/profile-decoder';
 import type { DevicesConfig } from '../config';
-import type { Db } from '../common/database';
 import { deviceEntityFromObservation } from '../devices/device-entity';
-import { DevicesRepository, type DeviceWithProfile } from '../devices/devices.repository';
 import { DecoderCache } from './decoder-cache';
-import { DecodingRepository } from './decoding.repository';
+import { type DecodingDevice, DecodingRepository } from './decoding.repository';
 
 type Uplink = EventOf<'connectivity.uplink.received.v1'>;
 
 type Outcome =
-  | { event: Uplink; ok: true; device: DeviceWithProfile; observation: DecodedObservation }
-  | { event: Uplink; ok: false; device?: DeviceWithProfile; reason: string; decodeFailure: boolean };
+  | { event: Uplink; ok: true; device: DecodingDevice; observation: DecodedObservation }
+  | { event: Uplink; ok: false; device?: DecodingDevice; reason: string; decodeFailure: boolean };
 
 /** The consumer name under which decoded uplinks are recorded as processed. */
 export const DECODING_CONSUMER = 'devices.uplink-decoder';
@@ -41,7 +40,6 @@ export class UplinkDecodingService {
 
   constructor(
     private readonly repository: DecodingRepository,
-    private readonly devices: DevicesRepository,
     private readonly relay: OutboxRelay,
     @Inject(SERVICE_CONFIG) config: DevicesConfig,
   ) {
@@ -59,7 +57,7 @@ export class UplinkDecodingService {
     for (const event of events)
       outcomes.push(await this.decode(event, devices.get(`${event.tenant}/${event.payload.deviceId}`)));
 
-    await this.devices.transaction((tx) => this.record(tx, outcomes));
+    await this.repository.transaction((tx) => this.record(tx, outcomes));
     this.relay.nudge();
 
     const failed = outcomes.filter((outcome) => !outcome.ok);
@@ -69,7 +67,7 @@ export class UplinkDecodingService {
     throw new Error(`${failed.length} of ${events.length} uplinks could not be decoded`);
   }
 
-  private async decode(event: Uplink, device: DeviceWithProfile | undefined): Promise<Outcome> {
+  private async decode(event: Uplink, device: DecodingDevice | undefined): Promise<Outcome> {
     const { deviceId } = event.payload;
     if (!device)
       return {
@@ -109,7 +107,7 @@ export class UplinkDecodingService {
     }
   }
 
-  private async record(tx: Db, outcomes: Outcome[]): Promise<void> {
+  private async record(tx: SqlExecutor, outcomes: Outcome[]): Promise<void> {
     const observed = new Map<
       string,
       { tenant: string; id: string; at: Date; observation: DecodedObservation }

@@ -3,7 +3,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 // Also what makes each app's generated package.json list @prisma/client: the generated client
 // (gitignored) is invisible to Nx's project graph, this import is not.
 import type { SqlDriverAdapterFactory } from '@prisma/client/runtime/client';
-import { pgSqlExecutor, prismaTransactionRunner, type PrismaTransactionClient, type SqlExecutor, type TransactionRunner } from '@urbis/messaging';
+import { pgSqlExecutor, type PrismaTransactionClient, type SqlExecutor, type TransactionRunner } from '@urbis/messaging';
 import { Pool } from 'pg';
 import type { Logger } from '@urbis/observability';
 import type { BaseConfig } from '../config/base-config';
@@ -38,36 +38,12 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Opens the client and proves the database answers; fails the boot, naming the database,
- * when it does not. Registers the `database` readiness check and the disconnect on shutdown.
+ * The client over `pool` (connected by `connectPool`, which owns the readiness check and the
+ * close: Prisma leaves a pool it was given open), proven to answer.
  */
-export async function connectPrisma<T extends PrismaClientLike>(
-  Client: PrismaClientClass<T>,
-  url: string,
-  lifecycle: ServiceLifecycle,
-  logger: Logger,
-): Promise<T> {
-  const prisma = new Client({ adapter: new PrismaPg({ connectionString: url }) });
-  try {
-    await prisma.$queryRawUnsafe('SELECT 1');
-  } catch (error) {
-    await prisma.$disconnect().catch(() => undefined);
-    throw new Error(
-      `database unreachable at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  lifecycle.addConnection({
-    name: 'database',
-    check: async () => {
-      await prisma.$queryRawUnsafe('SELECT 1');
-      return true;
-    },
-    close: () => prisma.$disconnect(),
-  });
-  logger.info({ database: redactUrl(url) }, 'database connected');
+export async function connectPrisma<T extends PrismaClientLike>(Client: PrismaClientClass<T>, pool: Pool): Promise<T> {
+  const prisma = new Client({ adapter: new PrismaPg(pool) });
+  await prisma.$queryRawUnsafe('SELECT 1');
   return prisma;
 }
 
@@ -107,32 +83,27 @@ export async function connectPool(url: string, lifecycle: ServiceLifecycle, logg
  *   imports: [DatabaseModule.forPrisma(PrismaClient)]   // PrismaClient from ./prisma-client/client
  *   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
  *
- * or, for raw SQL on hot paths, `DatabaseModule.forPool({ max })` and `@Inject(Pool) pool: Pool`.
+ * or, for services whose writes are raw SQL, `DatabaseModule.forPool({ max })` and
+ * `@Inject(Pool) pool: Pool`. Both give `DATABASE`, raw SQL and transactions on the same `pg` pool
+ * (a Prisma service's hot consumer paths and its outbox relay skip Prisma's query engine).
  */
 @Module({})
 export class DatabaseModule {
-  static forPrisma<T extends PrismaClientLike>(Client: PrismaClientClass<T>): DynamicModule {
+  static forPrisma<T extends PrismaClientLike>(Client: PrismaClientClass<T>, options: { max?: number } = {}): DynamicModule {
     return {
       module: DatabaseModule,
       global: true,
       providers: [
+        poolProvider(options.max),
         {
           provide: Client,
-          inject: [SERVICE_CONFIG, ServiceLifecycle, SERVICE_LOGGER],
-          useFactory: (config: BaseConfig, lifecycle: ServiceLifecycle, logger: Logger) =>
-            connectPrisma(Client, config.database.url, lifecycle, logger),
+          inject: [Pool],
+          useFactory: (pool: Pool) => connectPrisma(Client, pool),
         },
-        {
-          provide: DATABASE,
-          inject: [Client],
-          useFactory: (prisma: T): Database => ({
-            $executeRawUnsafe: (query, ...values) => prisma.$executeRawUnsafe(query, ...values),
-            $queryRawUnsafe: (query, ...values) => prisma.$queryRawUnsafe(query, ...values),
-            ...prismaTransactionRunner(prisma),
-          }),
-        },
+        // Raw SQL (the outbox relay, hot consumer paths) goes to the pool without Prisma's query engine.
+        { provide: DATABASE, inject: [Pool], useFactory: (pool: Pool): Database => pgSqlExecutor(pool) },
       ],
-      exports: [Client, DATABASE],
+      exports: [Client, Pool, DATABASE],
     };
   }
 
@@ -141,15 +112,19 @@ export class DatabaseModule {
       module: DatabaseModule,
       global: true,
       providers: [
-        {
-          provide: Pool,
-          inject: [SERVICE_CONFIG, ServiceLifecycle, SERVICE_LOGGER],
-          useFactory: (config: BaseConfig, lifecycle: ServiceLifecycle, logger: Logger) =>
-            connectPool(config.database.url, lifecycle, logger, options.max ?? 10),
-        },
+        poolProvider(options.max),
         { provide: DATABASE, inject: [Pool], useFactory: (pool: Pool): Database => pgSqlExecutor(pool) },
       ],
       exports: [Pool, DATABASE],
     };
   }
+}
+
+function poolProvider(max = 10) {
+  return {
+    provide: Pool,
+    inject: [SERVICE_CONFIG, ServiceLifecycle, SERVICE_LOGGER],
+    useFactory: (config: BaseConfig, lifecycle: ServiceLifecycle, logger: Logger) =>
+      connectPool(config.database.url, lifecycle, logger, max),
+  };
 }
