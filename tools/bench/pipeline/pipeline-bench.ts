@@ -46,6 +46,11 @@ const ATTRIBUTES_PER_READING = 3;
 const ENTITY_TYPE = 'AirQualityObserved';
 const REFERENCE_TOPIC = 'bench.pipeline.reference.v1';
 const SERVICES = ['connectivity', 'devices', 'data', 'integration', 'security'];
+/** With BENCH_PROFILE_DIR, every service writes a V8 CPU profile of the first step's window there. */
+const PROFILE_DIR = process.env['BENCH_PROFILE_DIR'];
+const PROFILING_ENV: Record<string, string> = PROFILE_DIR
+  ? { NODE_OPTIONS: `--require ${path.resolve('tools/bench/connectivity/cpu-profile.cjs')}`, CPU_PROFILE_DIR: PROFILE_DIR }
+  : {};
 /** A step whose history is still this far behind when its window closes did not sustain its rate. */
 const BROKEN_P99_MS = 5_000;
 
@@ -373,13 +378,31 @@ function devKafkaPids(): number[] {
   }
 }
 
+/** The statements PostgreSQL spent the first step on (the window and its catch-up), per reading. */
+async function printStatements(data: Client, readings: number): Promise<void> {
+  const { rows } = await data.query<{ db: string; calls: string; ms: number; query: string }>(
+    `SELECT d.datname AS db, s.calls, s.total_exec_time AS ms, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 140) AS query
+       FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+      WHERE s.toplevel ORDER BY s.total_exec_time DESC LIMIT 25`,
+  );
+  const total = rows.reduce((sum, row) => sum + row.ms, 0);
+  log(`PostgreSQL, first step: top statements by execution time (${fmt(total)} ms in these; µs per acknowledged reading)`);
+  for (const row of rows) {
+    log(`  ${((row.ms * 1000) / readings).toFixed(0).padStart(5)} µs  ${String(row.calls).padStart(7)} calls  ${row.db.replace(/^urbis_\w+?_/, '').padEnd(24)} ${row.query}`);
+  }
+}
+
 function roleTable(phase: PhaseReading): string {
   return phase.roles.map((role) => `${role.name} ${role.cores.toFixed(2)} (${role.peakMb.toFixed(0)} MB)`).join(', ');
 }
 
 async function main(): Promise<void> {
   log(`${cpus().length} cores (${cpus()[0]?.model}), node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const postgres = await startPostgresServer({ settings: { max_connections: '200' } });
+  // BENCH_PG_STATEMENTS=1: where PostgreSQL's time goes, statement by statement (printed at the end).
+  const statements = process.env['BENCH_PG_STATEMENTS'] === '1';
+  const postgres = await startPostgresServer({
+    settings: { max_connections: '200', ...(statements && { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' }) },
+  });
   let generator: LoadGenerator | undefined;
   let platform: Platform | undefined;
   try {
@@ -387,10 +410,11 @@ async function main(): Promise<void> {
       database: { host: postgres.host, port: postgres.port },
       extraTopics: [REFERENCE_TOPIC],
       env: {
-        ...Object.fromEntries(SERVICES.map((name) => [name, { LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'warn' }])),
+        ...Object.fromEntries(SERVICES.map((name) => [name, { LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'warn', ...PROFILING_ENV }])),
         // capacity is measured, not one device's protection against itself
         connectivity: {
           LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
+          ...PROFILING_ENV,
           LIMIT_DEVICE_MESSAGES_PER_MINUTE: '1000000',
           LIMIT_TENANT_MESSAGES_PER_MINUTE: '100000000',
           LIMIT_CONNECTS_PER_ADDRESS_PER_MINUTE: '10000000',
@@ -445,7 +469,16 @@ async function main(): Promise<void> {
     for (const rate of RATES) {
       log(`step: ${fmt(rate)} readings/s for ${SECONDS} s`);
       const probe = new QueryableProbe(platform.services['data']?.url ?? '', token, sampled);
+      const profiled = PROFILE_DIR !== undefined && steps.length === 0;
+      const signalServices = () => SERVICES.forEach((name) => platform?.services[name]?.child.kill('SIGUSR2'));
+      if (profiled) signalServices(); // starts each service's profile
+      if (statements && steps.length === 0) {
+        await data.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+        await data.query('SELECT pg_stat_statements_reset()');
+      }
       const step = await runStep(rate, generator, probe, data, { window: meter, whole: wholeMeter }, expectedRows);
+      if (profiled) signalServices(); // writes it: the window and the catch-up after it
+      if (statements && steps.length === 0) await printStatements(data, step.acked);
       steps.push(step);
       log(
         `  acked ${fmt(step.acked / SECONDS)}/s, committed ${fmt(step.committedPerSecond)}/s, caught up ${step.catchUpSeconds.toFixed(1)} s after; ` +
