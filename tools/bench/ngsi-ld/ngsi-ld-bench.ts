@@ -22,6 +22,7 @@ import { SqlParams } from '../../../apps/data/src/storage/sql-params';
 
 const ENTITIES = Number(process.argv[2] ?? 100_000);
 const PATCH_SECONDS = Number(process.argv[3] ?? 20);
+const WRK_CONNECTIONS = Number(process.env['BENCH_WRK_CONNECTIONS'] ?? 64);
 const BATCH = 1000;
 const PREFIX = 'urn:ngsi-ld:Sensor:bench:';
 const core = ActiveContext.from([CORE_CONTEXT['@context'] as unknown as LocalContext]);
@@ -90,12 +91,12 @@ async function main(): Promise<void> {
     await pool.query('ANALYZE entity, entity_geo');
     results.push(`| create ${ENTITIES} entities (batch upsert, 1,000 per request, 2 in flight) | ${(ENTITIES / loadSeconds).toFixed(0)} entities/s (${loadSeconds.toFixed(1)} s) | ${perOperation(cpu, ENTITIES, 'entity')} | ${machineLoad(cpu)} |`);
 
-    // 2. PATCH throughput (wrk, 64 connections)
+    // 2. PATCH throughput (wrk, 64 connections unless BENCH_WRK_CONNECTIONS says otherwise)
     bearer = await token();
     await meter.start();
     const patchStarted = monotonicMicros();
     const wrk = await new Promise<string>((resolve, reject) => {
-      const child = spawn('wrk', ['-t2', '-c64', `-d${PATCH_SECONDS}s`, '--timeout', '10s', '-s', path.join(__dirname, 'wrk-patch.lua'), broker.url], {
+      const child = spawn('wrk', ['-t2', `-c${WRK_CONNECTIONS}`, `-d${PATCH_SECONDS}s`, '--timeout', '10s', '-s', path.join(__dirname, 'wrk-patch.lua'), broker.url], {
         env: { ...process.env, BENCH_TOKEN: bearer, BENCH_PREFIX: PREFIX, BENCH_ENTITIES: String(ENTITIES) },
       });
       let out = '';
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
     const patch = JSON.parse(/WRK (\{.*\})/.exec(wrk)?.[1] ?? '{}') as { requests: number; seconds: number; errors: number; non2xx: number; p50: number; p95: number; p99: number };
     // A refused or failed PATCH is cheap: a run with any would measure the wrong thing.
     if (patch.non2xx > 0) throw new Error(`${patch.non2xx} of ${patch.requests} PATCH requests were not answered 2xx`);
-    results.push(`| attribute PATCH (\`PATCH /entities/{id}/attrs\`, wrk 64 connections, ${PATCH_SECONDS} s) | ${(patch.requests / patch.seconds).toFixed(0)} requests/s, p50 ${ms(patch.p50)}, p99 ${ms(patch.p99)}, errors ${patch.errors + patch.non2xx} | ${perOperation(cpu, patch.requests, 'request')} | ${machineLoad(cpu)} |`);
+    results.push(`| attribute PATCH (\`PATCH /entities/{id}/attrs\`, wrk ${WRK_CONNECTIONS} connections, ${PATCH_SECONDS} s) | ${(patch.requests / patch.seconds).toFixed(0)} requests/s, p50 ${ms(patch.p50)}, p99 ${ms(patch.p99)}, errors ${patch.errors + patch.non2xx} | ${perOperation(cpu, patch.requests, 'request')} | ${machineLoad(cpu)} |`);
 
     // 3. queries, sequential, at ENTITIES entities
     bearer = await token();
