@@ -8,7 +8,7 @@ describeServiceBoot({
   service: 'connectivity',
   start: (env) => startServiceForTest(AppModule, configSchema, { MQTT_HOST: '127.0.0.1', MQTT_PORT: '0', ...env }),
   topics: provisionedTopics(),
-  workers: ['commands', 'device-status', 'enforcement', 'mqtt-server', 'outbox-relay', 'registry-consumer'],
+  workers: ['commands', 'device-status', 'enforcement', 'mqtt-server', 'outbox-relay', 'messaging-retention', 'registry-consumer'],
   tables: ['device', 'device_command', 'device_credential', 'device_status', 'link_sample', 'lorawan_device'],
 });
 

@@ -9,7 +9,7 @@ describeServiceBoot({
   service: 'data',
   start: (env) => startServiceForTest(AppModule, configSchema, env),
   topics: provisionedTopics(),
-  workers: ['outbox-relay', 'entity-writer', 'observation-ingest', 'policy-feed', 'history-partitions', 'subscription-index', 'periodic-notifications', 'delivery-results', 'retention'],
+  workers: ['outbox-relay', 'messaging-retention', 'entity-writer', 'observation-ingest', 'policy-feed', 'history-partitions', 'subscription-index', 'periodic-notifications', 'delivery-results', 'retention'],
   tables: [
     ...['tenant', 'entity', 'entity_geo', 'attribute_instance', 'attribute_instance_default', 'attribute_rollup', 'temporal_entity', 'jsonld_context', 'subscription', 'retention_policy'],
     // the monthly history partitions made at boot (default: last month to three ahead)

@@ -8,7 +8,7 @@ describeServiceBoot({
   service: 'devices',
   start: (env) => startServiceForTest(AppModule, configSchema, env),
   topics: provisionedTopics(),
-  workers: ['command-responses', 'command-sweeper', 'enforcement', 'firmware-campaigns', 'outbox-relay', 'uplink-decoder'],
+  workers: ['command-responses', 'command-sweeper', 'enforcement', 'firmware-campaigns', 'outbox-relay', 'messaging-retention', 'uplink-decoder'],
   tables: [
     'campaign_device',
     'command',

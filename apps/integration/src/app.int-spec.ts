@@ -10,6 +10,7 @@ describeServiceBoot({
   topics: provisionedTopics(),
   workers: [
     'outbox-relay',
+    'messaging-retention',
     'delivery-dispatcher',
     'notifications-consumer',
     'platform-events-consumer',

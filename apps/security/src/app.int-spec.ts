@@ -8,6 +8,6 @@ describeServiceBoot({
   service: 'security',
   start: (env) => startServiceForTest(AppModule, configSchema, env),
   topics: provisionedTopics(),
-  workers: ['outbox-relay', 'audit-ledger', 'ledger-checkpoints', 'incident-detection'],
+  workers: ['outbox-relay', 'messaging-retention', 'audit-ledger', 'ledger-checkpoints', 'incident-detection'],
   tables: ['audit_record', 'ledger_checkpoint', 'data_access_policy', 'incident', 'detection_threshold', 'enforcement'],
 });

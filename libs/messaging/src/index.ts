@@ -11,3 +11,4 @@ export * from './outbox';
 export * from './idempotency';
 export * from './provision';
 export * from './batch-outbox';
+export * from './retention';

@@ -16,8 +16,9 @@ import { EventPublisher, OutgoingEvent, storedEvent, toTopicMessages } from './p
 import { SqlExecutor, TransactionRunner } from './sql';
 
 /**
- * The outbox and dedupe tables. Each service's Prisma migration contains this text verbatim
- * (Prisma does not model partial indexes, hence raw SQL in the migration).
+ * The outbox and dedupe tables. Each service's Prisma migrations create the same (the first two
+ * indexes with the tables, the BRIN indexes of `pruneMessagingTables` later; Prisma does not model
+ * partial or BRIN indexes, hence raw SQL in the migrations).
  */
 export const OUTBOX_DDL = `CREATE TABLE outbox_event (
   seq          BIGSERIAL PRIMARY KEY,
@@ -30,12 +31,14 @@ export const OUTBOX_DDL = `CREATE TABLE outbox_event (
   published_at TIMESTAMPTZ
 );
 CREATE INDEX outbox_event_unpublished_idx ON outbox_event (seq) WHERE published_at IS NULL;
+CREATE INDEX outbox_event_created_brin ON outbox_event USING brin (created_at);
 CREATE TABLE processed_event (
   consumer     TEXT NOT NULL,
   event_id     UUID NOT NULL,
   processed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
   PRIMARY KEY (consumer, event_id)
 );
+CREATE INDEX processed_event_processed_brin ON processed_event USING brin (processed_at);
 `;
 
 export interface EnqueueOptions {

@@ -232,7 +232,7 @@ export function describeServiceBoot({
       await database?.drop();
     });
 
-    it('applied its migrations: the outbox and dedupe tables, with the partial index', async () => {
+    it('applied its migrations: the outbox and dedupe tables, with their indexes', async () => {
       const client = new Client({ connectionString: database?.url });
       await client.connect();
       try {
@@ -246,6 +246,11 @@ export function describeServiceBoot({
           "SELECT indexdef FROM pg_indexes WHERE indexname = 'outbox_event_unpublished_idx'",
         );
         expect(index.rows[0]?.indexdef).toContain('WHERE (published_at IS NULL)');
+        // what retention prunes by (pruneMessagingTables)
+        const brin = await client.query<{ indexname: string }>(
+          "SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%USING brin%' AND tablename IN ('outbox_event', 'processed_event') ORDER BY indexname",
+        );
+        expect(brin.rows.map((row) => row.indexname)).toEqual(['outbox_event_created_brin', 'processed_event_processed_brin']);
       } finally {
         await client.end();
       }

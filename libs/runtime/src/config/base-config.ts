@@ -20,6 +20,8 @@ export interface BaseConfig {
   log: { level: LogLevel };
   metrics: { enabled: boolean; public: boolean };
   shutdown: { timeoutMs: number };
+  /** How long the outbox keeps published rows and the dedupe table its claims (`pruneMessagingTables`). */
+  messaging: { outboxRetentionSeconds: number; dedupeRetentionSeconds: number };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -84,6 +86,9 @@ export function baseEnvShape(defaults: ServiceDefaults) {
     METRICS_ENABLED: flag.default(true),
     METRICS_PUBLIC: flag.default(true),
     SHUTDOWN_TIMEOUT_MS: integer(1000, 600_000).default(25_000),
+    OUTBOX_RETENTION_SECONDS: integer(60, 90 * 24 * 3600).default(3600),
+    /** Longer than any redelivery can come: the topics' retention (Kafka's default is 7 days). */
+    DEDUPE_RETENTION_SECONDS: integer(3600, 365 * 24 * 3600).default(7 * 24 * 3600),
   };
 }
 
@@ -118,6 +123,7 @@ export function toBaseConfig(env: BaseEnv, defaults: ServiceDefaults): BaseConfi
     log: { level: env.LOG_LEVEL },
     metrics: { enabled: env.METRICS_ENABLED, public: env.METRICS_PUBLIC },
     shutdown: { timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
+    messaging: { outboxRetentionSeconds: env.OUTBOX_RETENTION_SECONDS, dedupeRetentionSeconds: env.DEDUPE_RETENTION_SECONDS },
   };
 }
 
