@@ -398,10 +398,21 @@ function roleTable(phase: PhaseReading): string {
 
 async function main(): Promise<void> {
   log(`${cpus().length} cores (${cpus()[0]?.model}), node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  // BENCH_PG_STATEMENTS=1: where PostgreSQL's time goes, statement by statement (printed at the end).
+  // BENCH_PG_STATEMENTS=1: where PostgreSQL's time goes, statement by statement (after the first step).
   const statements = process.env['BENCH_PG_STATEMENTS'] === '1';
   const postgres = await startPostgresServer({
-    settings: { max_connections: '200', ...(statements && { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' }) },
+    settings: {
+      max_connections: '200',
+      // and the plans, with timings, of a sample of the statements over 50 ms (the server log, copied at the end)
+      ...(statements && {
+        shared_preload_libraries: 'pg_stat_statements,auto_explain',
+        'pg_stat_statements.track': 'all',
+        'auto_explain.log_min_duration': '50',
+        'auto_explain.log_analyze': 'on',
+        'auto_explain.log_nested_statements': 'on',
+        'auto_explain.sample_rate': '0.1',
+      }),
+    },
   });
   let generator: LoadGenerator | undefined;
   let platform: Platform | undefined;
@@ -478,7 +489,11 @@ async function main(): Promise<void> {
       }
       const step = await runStep(rate, generator, probe, data, { window: meter, whole: wholeMeter }, expectedRows);
       if (profiled) signalServices(); // writes it: the window and the catch-up after it
-      if (statements && steps.length === 0) await printStatements(data, step.acked);
+      if (statements && steps.length === 0) {
+        await printStatements(data, step.acked);
+        writeFileSync('/tmp/urbis-pipeline-postgres.log', postgres.log());
+        log('  plans of a sample of the statements over 50 ms: /tmp/urbis-pipeline-postgres.log');
+      }
       steps.push(step);
       log(
         `  acked ${fmt(step.acked / SECONDS)}/s, committed ${fmt(step.committedPerSecond)}/s, caught up ${step.catchUpSeconds.toFixed(1)} s after; ` +
