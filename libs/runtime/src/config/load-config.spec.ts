@@ -30,6 +30,7 @@ describe('service config', () => {
       log: { level: 'info' },
       metrics: { enabled: true, public: true },
       shutdown: { timeoutMs: 25_000 },
+      messaging: { outboxRetentionSeconds: 3600, dedupeRetentionSeconds: 604_800 },
       commands: { ttlSeconds: 300 },
     });
   });
@@ -48,6 +49,8 @@ describe('service config', () => {
       METRICS_ENABLED: 'yes',
       METRICS_PUBLIC: 'false',
       SHUTDOWN_TIMEOUT_MS: '5000',
+      OUTBOX_RETENTION_SECONDS: '600',
+      DEDUPE_RETENTION_SECONDS: '1209600',
       COMMAND_TTL_SECONDS: '60',
     });
     expect(config).toMatchObject({
@@ -59,6 +62,7 @@ describe('service config', () => {
       log: { level: 'debug' },
       metrics: { enabled: true, public: false },
       shutdown: { timeoutMs: 5000 },
+      messaging: { outboxRetentionSeconds: 600, dedupeRetentionSeconds: 1_209_600 },
       commands: { ttlSeconds: 60 },
     });
   });
@@ -73,6 +77,7 @@ describe('service config', () => {
         LOG_LEVEL: 'loud',
         METRICS_PUBLIC: 'maybe',
         SHUTDOWN_TIMEOUT_MS: '-1',
+        DEDUPE_RETENTION_SECONDS: '60',
         COMMAND_TTL_SECONDS: '0',
       }),
     ).toEqual({
@@ -83,6 +88,7 @@ describe('service config', () => {
       LOG_LEVEL: expect.any(String),
       METRICS_PUBLIC: expect.stringContaining('true or false'),
       SHUTDOWN_TIMEOUT_MS: expect.stringContaining('integer'),
+      DEDUPE_RETENTION_SECONDS: expect.stringContaining('3600'),
       COMMAND_TTL_SECONDS: expect.any(String),
     });
   });
