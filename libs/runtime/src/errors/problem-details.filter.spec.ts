@@ -1,12 +1,14 @@
 import { BadRequestException, HttpStatus, NotFoundException } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import type { Logger } from '@urbis/observability';
+import { createServer } from 'node:net';
+import { Client } from 'pg';
 import { z } from 'zod';
 import { ProblemException } from './problem';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 function filter() {
-  const logger = { error: jest.fn() } as unknown as Logger & { error: jest.Mock };
+  const logger = { error: jest.fn(), warn: jest.fn() } as unknown as Logger & { error: jest.Mock; warn: jest.Mock };
   return { filter: new ProblemDetailsFilter({} as HttpAdapterHost, logger), logger };
 }
 
@@ -70,5 +72,26 @@ describe('ProblemDetailsFilter', () => {
       expect.objectContaining({ err: error, traceId: problem['traceId'] }),
       'unhandled error',
     );
+  });
+
+  it('answers 503 with Retry-After when the database cannot be reached, not 500', async () => {
+    // A real driver error: pg connecting to a port nobody listens on.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    const error = await new Client({ host: '127.0.0.1', port, connectionTimeoutMillis: 2000 }).connect().then(
+      () => undefined,
+      (refused: unknown) => refused,
+    );
+    const { filter: f, logger } = filter();
+    const rendered = f.render(error);
+    expect(rendered.problem).toMatchObject({ status: HttpStatus.SERVICE_UNAVAILABLE, title: 'Service Unavailable' });
+    expect(rendered.problem.detail).toMatch(/retry in 5 s/);
+    expect(rendered.headers).toEqual({ 'Retry-After': '5' });
+    expect(logger.warn).toHaveBeenCalled();
+    expect(logger.error).not.toHaveBeenCalled();
   });
 });

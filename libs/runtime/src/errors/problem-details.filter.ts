@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { isUnavailableError } from '@urbis/messaging';
 import type { Logger } from '@urbis/observability';
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
@@ -18,7 +19,11 @@ import { isProblemDetails, PROBLEM_CONTENT_TYPE, ProblemException, type ProblemD
 interface Rendered {
   problem: ProblemDetails;
   contentType: string;
+  headers?: Record<string, string>;
 }
+
+/** What a client is told to wait when a dependency is unreachable (a database restart takes seconds). */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 function titleOf(status: number): string {
   return STATUS_CODES[status] ?? 'Error';
@@ -64,8 +69,9 @@ function fromZodError(error: ZodError): ProblemDetails {
 
 /**
  * Every error leaves a service as RFC 7807 problem details: HttpExceptions keep their status,
- * a ZodError (a request that failed validation) is 400, and anything else is a 500 that
- * carries a trace id and nothing of the error itself (the log has the stack).
+ * a ZodError (a request that failed validation) is 400, a dependency that cannot be reached now
+ * (the database restarting: `isUnavailableError`) is 503 with `Retry-After`, and anything else is
+ * a 500 that carries a trace id and nothing of the error itself (the log has the stack).
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -76,10 +82,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
-    const { problem, contentType } = this.render(exception);
+    const { problem, contentType, headers } = this.render(exception);
     const { httpAdapter } = this.adapterHost;
     const response: unknown = host.switchToHttp().getResponse();
     httpAdapter.setHeader(response, 'Content-Type', contentType);
+    for (const [name, value] of Object.entries(headers ?? {})) httpAdapter.setHeader(response, name, value);
     httpAdapter.reply(response, JSON.stringify(problem), problem.status);
   }
 
@@ -91,6 +98,20 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof ZodError)
       return { problem: fromZodError(exception), contentType: PROBLEM_CONTENT_TYPE };
     const traceId = currentTraceId();
+    if (isUnavailableError(exception)) {
+      this.logger.warn({ err: exception, traceId }, 'a dependency is unreachable: answered 503');
+      return {
+        problem: {
+          type: 'about:blank',
+          title: titleOf(HttpStatus.SERVICE_UNAVAILABLE),
+          status: HttpStatus.SERVICE_UNAVAILABLE,
+          detail: `The service cannot reach one of its dependencies right now; retry in ${UNAVAILABLE_RETRY_AFTER_SECONDS} s.`,
+          traceId,
+        },
+        contentType: PROBLEM_CONTENT_TYPE,
+        headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+      };
+    }
     this.logger.error({ err: exception, traceId }, 'unhandled error');
     return {
       problem: {
