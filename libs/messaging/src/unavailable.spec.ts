@@ -9,6 +9,9 @@ describe('isUnavailableError', () => {
     ['PostgreSQL starting up', withCode('the database system is starting up', '57P03')],
     ['a connection exception (SQLSTATE class 08)', withCode('connection failure', '08006')],
     ['a connection that ended mid-query', new Error('Connection terminated unexpectedly')],
+    // pg, on a pooled client whose socket died between two queries of a transaction (a restart)
+    ['a client whose connection broke', new Error('Client has encountered a connection error and is not queryable')],
+    ['no connection from the pool in time', new Error('timeout exceeded when trying to connect')],
     ['Prisma unable to reach the server', withCode("Can't reach database server at 127.0.0.1:5432", 'P1001')],
     ['a driver adapter error with only text', new Error("Raw query failed. Code: `N/A`. Message: `Can't reach database server at 127.0.0.1:44899`")],
     ['a wrapped cause', new Error('history write failed', { cause: withCode('connect ECONNREFUSED', 'ECONNREFUSED') })],

@@ -20,7 +20,7 @@ const UNAVAILABLE_CODES = new Set([
 
 /** What the drivers say when the code is lost on the way (Prisma's driver adapters pass some errors as text). */
 const UNAVAILABLE_MESSAGE =
-  /Connection terminated|Can't reach database server|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|Server has closed the connection|connect ECONNREFUSED/i;
+  /Connection terminated|Can't reach database server|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|Server has closed the connection|connect ECONNREFUSED|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect/i;
 
 /**
  * Whether a handler failed because a dependency is unreachable (a database restart, a failover, a
